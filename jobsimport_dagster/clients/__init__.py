@@ -1,0 +1,1 @@
+"""One HTTP client per upstream: OMDb, the IMDb fallback, api.ashish.me."""

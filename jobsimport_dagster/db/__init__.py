@@ -1,0 +1,1 @@
+"""Postgres: SQLAlchemy Core tables, queries, embedded server and Alembic migrations."""

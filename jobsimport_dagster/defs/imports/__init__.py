@@ -1,0 +1,1 @@
+"""Import definitions: partitions, sensors, ops, jobs, metadata."""

@@ -1,0 +1,58 @@
+"""Exceptions raised at the I/O edges; each upstream error carries the row code it leads to."""
+
+from jobsimport_dagster.codes import RowCode
+
+
+class JobsimportError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class FileRejected(JobsimportError):
+    """A dropped file cannot be imported; the message is the `.error.txt` sentence."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MissingCredential(JobsimportError):
+    """A run needs a secret it lacks, or the upstream refused it (401): stop taking rows."""
+
+    def __init__(self, variable: str, detail: str = "") -> None:
+        message = f"{variable} is missing or was refused"
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.variable = variable
+
+
+class UpstreamError(JobsimportError):
+    """An upstream answer that ends a row; `code` is the row code it becomes."""
+
+    code: RowCode = RowCode.UPSTREAM_UNAVAILABLE
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Timeouts, 5xx, 429 or connection errors that outlived the retries."""
+
+    code = RowCode.UPSTREAM_UNAVAILABLE
+
+
+class BudgetExhausted(UpstreamError):
+    """The day's OMDb budget is spent, or OMDb said its limit is reached."""
+
+    code = RowCode.OMDB_BUDGET_EXHAUSTED
+
+
+class InsertRejected(UpstreamError):
+    """api.ashish.me answered a 4xx other than 401/403/408/429."""
+
+    code = RowCode.INSERT_REJECTED
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"the API answered {status}: {message}")
+        self.status = status
+
+
+class InsertFailed(UpstreamError):
+    """A POST that may or may not have arrived and could not be settled by a fresh GET."""
+
+    code = RowCode.INSERT_FAILED

@@ -1,0 +1,1 @@
+"""Pure intake logic for the watched folder: keys, screening, scanning, folder moves."""

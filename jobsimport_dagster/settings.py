@@ -1,0 +1,96 @@
+"""Settings.from_env(): the only reader of environment variables and the project's `.env`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_OMDB_BASE_URL = "https://www.omdbapi.com/"
+DEFAULT_IMDB_API_URL = "https://imdb.ashish.me"
+DEFAULT_ASHISHDOTME_API_URL = "https://api.ashish.me"
+
+
+def psycopg2_url(url: str) -> str:
+    """SQLAlchemy 2.1 wants an explicit driver; accept the plain libpq spellings too."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """The URL with libpq `options=-csearch_path=<schema>` so Dagster's tables land in it."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, resolved once. Secrets are kept here and nowhere else."""
+
+    project_root: Path
+    database_url: str | None
+    dagster_pg_url: str | None
+    upload_dir: Path
+    omdb_api_key: str | None
+    omdb_base_url: str
+    omdb_daily_budget: int
+    imdb_api_url: str
+    ashishdotme_api_url: str
+    ashishdotme_token: str | None
+    max_upload_bytes: int
+    concurrency: int
+    sensor_interval: int
+    ui_token: str | None
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the embedded Postgres and other local state live."""
+        return self.project_root / ".jobsimport"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, project_root: Path | None = None
+    ) -> Settings:
+        root = (project_root or Path(os.environ.get("JOBSIMPORT_PROJECT_ROOT", Path.cwd()))).resolve()
+        values: dict[str, str] = {}
+        env_file = root / ".env"
+        if env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def text(name: str, default: str | None = None) -> str | None:
+            value = values.get(name, "").strip()
+            return value or default
+
+        def number(name: str, default: int) -> int:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+        upload = Path(text("JOBSIMPORT_UPLOAD_DIR", "uploads"))
+        database_url = text("DATABASE_URL")
+        return cls(
+            project_root=root,
+            database_url=psycopg2_url(database_url) if database_url else None,
+            dagster_pg_url=text("DAGSTER_PG_URL"),
+            upload_dir=upload if upload.is_absolute() else root / upload,
+            omdb_api_key=text("OMDB_API_KEY"),
+            omdb_base_url=text("OMDB_BASE_URL", DEFAULT_OMDB_BASE_URL),
+            omdb_daily_budget=number("OMDB_DAILY_BUDGET", 1000),
+            imdb_api_url=text("IMDB_API_URL", DEFAULT_IMDB_API_URL),
+            ashishdotme_api_url=text("ASHISHDOTME_API_URL", DEFAULT_ASHISHDOTME_API_URL),
+            ashishdotme_token=text("ASHISHDOTME_TOKEN"),
+            max_upload_bytes=number("JOBSIMPORT_MAX_UPLOAD_BYTES", 10_485_760),
+            concurrency=max(1, number("JOBSIMPORT_CONCURRENCY", 8)),
+            sensor_interval=max(1, number("JOBSIMPORT_SENSOR_INTERVAL", 10)),
+            ui_token=text("JOBSIMPORT_UI_TOKEN"),
+        )

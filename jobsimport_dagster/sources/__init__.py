@@ -1,0 +1,1 @@
+"""One adapter module per source format; registry.detect_adapter picks one from a header."""

@@ -1,0 +1,1 @@
+"""Pipeline steps: pure functions first, then one run_<step> that does the I/O."""
