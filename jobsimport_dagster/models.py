@@ -49,3 +49,15 @@ class StepSummary:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportTicket:
+    """What one op hands the next: the job and this run's effective options (state is in Postgres)."""
+
+    job_id: str
+    partition_key: str
+    import_type: str
+    source: str
+    dry_run: bool
+    skip_duplicates: bool

@@ -1,0 +1,27 @@
+"""`jobsimport dev`: migrate, clean up after a dead process, serve the UI and run the daemon."""
+
+import click
+import dagster as dg
+import sqlalchemy as sa
+
+from jobsimport_dagster.defs.imports.recovery import fail_orphaned_runs
+from jobsimport_dagster.settings import Settings
+from jobsimport_dagster.system import apply_environment, prepare, serve
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=3000, show_default=True, type=int)
+def dev_command(host: str, port: int) -> None:
+    """Run the whole system: web UI + daemon, sensor on."""
+    settings = Settings.from_env()
+    env = prepare(settings)
+    apply_environment(env)
+    engine = sa.create_engine(env.database_url, poolclass=sa.NullPool)
+    with dg.DagsterInstance.get() as instance:
+        failed = fail_orphaned_runs(instance, engine)
+    engine.dispose()
+    if failed:
+        click.echo(f"marked {len(failed)} run(s) left STARTED by a dead process as failed")
+    click.echo(f"Dagster UI on http://{host}:{port}  (uploads: {env.upload_dir})")
+    raise SystemExit(serve(env, host=host, port=port))

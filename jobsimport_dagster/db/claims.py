@@ -1,0 +1,190 @@
+"""Which rows a run takes, and claiming them under a per-import Postgres lock (SPEC §6)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from jobsimport_dagster.codes import RETRYABLE_CODES, RowCode, RowStatus
+from jobsimport_dagster.db.tables import import_rows
+
+DUPLICATE_CODES = (RowCode.DUPLICATE_IN_FILE, RowCode.ALREADY_IMPORTED, RowCode.EXISTS_IN_API)
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: uuid.UUID
+    line: int
+    status: str
+    raw_payload: dict[str, Any]
+    normalized_payload: dict[str, Any]
+    dedupe_key: str | None
+
+
+def lock_import(conn: sa.Connection, job_id: uuid.UUID) -> None:
+    """Serialise row claims of one import across processes until this transaction ends."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(job_id.int >> 65)))
+
+
+def take_rows(
+    conn: sa.Connection, job_id: uuid.UUID, *, dry_run: bool, skip_duplicates: bool
+) -> int:
+    """Reopen what this run takes back and count one attempt on every row it takes.
+
+    Failed rows with a retryable code go back to `pending`; so do rows skipped `dry_run` when
+    this run is not a dry run, and rows skipped as duplicates when duplicates are not skipped.
+    `processing` rows stay `processing`: the insert step checks the catalogue before any POST.
+    """
+    lock_import(conn, job_id)
+    reopen_codes: list[str] = []
+    if not dry_run:
+        reopen_codes.append(RowCode.DRY_RUN)
+    if not skip_duplicates:
+        reopen_codes.extend(DUPLICATE_CODES)
+    reopen = sa.or_(
+        sa.and_(
+            import_rows.c.status == RowStatus.FAILED,
+            import_rows.c.error_code.in_([str(c) for c in RETRYABLE_CODES]),
+        ),
+        sa.and_(
+            import_rows.c.status == RowStatus.SKIPPED,
+            import_rows.c.error_code.in_([str(c) for c in reopen_codes]),
+        ),
+    )
+    conn.execute(
+        sa.update(import_rows)
+        .where(import_rows.c.job_id == job_id, reopen)
+        .values(
+            status=RowStatus.PENDING,
+            error_code=None,
+            error_message=None,
+            updated_at=sa.func.now(),
+        )
+    )
+    result = conn.execute(
+        sa.update(import_rows)
+        .where(
+            import_rows.c.job_id == job_id,
+            import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
+        )
+        .values(attempt_count=import_rows.c.attempt_count + 1, updated_at=sa.func.now())
+    )
+    return result.rowcount
+
+
+def _claimed(row: sa.Row[Any]) -> ClaimedRow:
+    return ClaimedRow(
+        id=row.id,
+        line=row.row_number,
+        status=row.status,
+        raw_payload=row.raw_payload,
+        normalized_payload=row.normalized_payload or {},
+        dedupe_key=row.dedupe_key,
+    )
+
+
+_CLAIM_COLUMNS = (
+    import_rows.c.id,
+    import_rows.c.row_number,
+    import_rows.c.status,
+    import_rows.c.raw_payload,
+    import_rows.c.normalized_payload,
+    import_rows.c.dedupe_key,
+)
+
+
+def open_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[ClaimedRow]:
+    """Every row of the import that is still to do (`pending` or `processing`), in file order."""
+    query = (
+        sa.select(*_CLAIM_COLUMNS)
+        .where(
+            import_rows.c.job_id == job_id,
+            import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
+        )
+        .order_by(import_rows.c.row_number)
+    )
+    return [_claimed(r) for r in conn.execute(query)]
+
+
+def claim_for_insert(conn: sa.Connection, job_id: uuid.UUID, ids: list[uuid.UUID]) -> list[ClaimedRow]:
+    """Mark these rows `processing` before their POST; return those this call really claimed."""
+    if not ids:
+        return []
+    lock_import(conn, job_id)
+    statement = (
+        sa.update(import_rows)
+        .where(
+            import_rows.c.job_id == job_id,
+            import_rows.c.id.in_(ids),
+            import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
+        )
+        .values(status=RowStatus.PROCESSING, updated_at=sa.func.now())
+        .returning(*_CLAIM_COLUMNS)
+    )
+    return sorted((_claimed(r) for r in conn.execute(statement)), key=lambda r: r.line)
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """A row's new state, written in batches."""
+
+    id: uuid.UUID
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+    normalized_payload: dict[str, Any] | None = None
+    target_record_id: str | None = None
+
+
+def write_updates(conn: sa.Connection, updates: list[RowUpdate]) -> None:
+    """Apply many row updates in one executemany; a None payload or record id keeps the old one."""
+    if not updates:
+        return
+    statement = (
+        sa.update(import_rows)
+        .where(import_rows.c.id == sa.bindparam("b_id"))
+        .values(
+            status=sa.bindparam("b_status"),
+            error_code=sa.bindparam("b_code"),
+            error_message=sa.bindparam("b_message"),
+            normalized_payload=sa.func.coalesce(
+                sa.bindparam("b_payload", type_=import_rows.c.normalized_payload.type),
+                import_rows.c.normalized_payload,
+            ),
+            target_record_id=sa.func.coalesce(
+                sa.bindparam("b_record", type_=sa.Text), import_rows.c.target_record_id
+            ),
+            updated_at=sa.func.now(),
+        )
+    )
+    conn.execute(
+        statement,
+        [
+            {
+                "b_id": u.id,
+                "b_status": u.status,
+                "b_code": u.error_code,
+                "b_message": u.error_message,
+                "b_payload": u.normalized_payload,
+                "b_record": u.target_record_id,
+            }
+            for u in updates
+        ],
+    )
+
+
+def success_dedupe_keys(
+    conn: sa.Connection, keys: list[str], *, excluding_job: uuid.UUID
+) -> set[str]:
+    """Dedupe keys among `keys` that a success row of another import already has."""
+    if not keys:
+        return set()
+    query = sa.select(import_rows.c.dedupe_key).where(
+        import_rows.c.status == RowStatus.SUCCESS,
+        import_rows.c.job_id != excluding_job,
+        import_rows.c.dedupe_key.in_(keys),
+    )
+    return set(conn.execute(query).scalars())

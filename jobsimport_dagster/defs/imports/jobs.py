@@ -1,0 +1,16 @@
+"""Job `import_job`, partitioned by `import_files`: one run imports one file."""
+
+import dagster as dg
+
+from jobsimport_dagster.defs.imports.ops import finish_import, start_import, validate_rows
+from jobsimport_dagster.defs.imports.partitions import import_files
+
+
+@dg.job(partitions_def=import_files)
+def import_job() -> None:
+    finish_import(validate_rows(start_import()))
+
+
+@dg.definitions
+def import_definitions() -> dg.Definitions:
+    return dg.Definitions(jobs=[import_job])

@@ -1,0 +1,39 @@
+"""Start-up clean-up: runs left STARTED by a process that died are failed, with their imports."""
+
+import uuid
+
+import dagster as dg
+import sqlalchemy as sa
+
+from jobsimport_dagster.codes import JobStatus
+from jobsimport_dagster.db import jobs
+
+ORPHANED_STATUSES = [
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance, engine: sa.Engine) -> list[str]:
+    """Called before the daemon starts, so no live process can own a STARTED run.
+
+    Marks each such run failed and its import `failed` with an event saying why; returns the
+    run ids. The rows keep their state: a `processing` row is checked against the catalogue
+    before any POST when the partition runs again.
+    """
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=ORPHANED_STATUSES))
+    reason = "the process running it died (found at jobsimport start)"
+    for run in runs:
+        instance.report_run_failed(run, message=f"Run marked failed: {reason}")
+        partition_key = run.tags.get("dagster/partition")
+        if not partition_key:
+            continue
+        with engine.begin() as conn:
+            job = jobs.get_job(conn, partition_key=partition_key)
+            if job is None:
+                continue
+            jobs.refresh_counters(conn, job.id)
+            jobs.set_status(conn, uuid.UUID(str(job.id)), JobStatus.FAILED)
+            jobs.add_event(conn, job.id, f"run {run.run_id} failed: {reason}", level="error")
+    return [run.run_id for run in runs]
