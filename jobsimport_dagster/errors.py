@@ -53,6 +53,14 @@ class InsertRejected(UpstreamError):
 
 
 class InsertFailed(UpstreamError):
-    """A POST that may or may not have arrived and could not be settled by a fresh GET."""
+    """A POST that may or may not have arrived and could not be settled by a fresh GET.
+
+    `maybe_arrived`: the API may have stored the record (timeout, 5xx, reset connection), so
+    the caller must look for it with a fresh GET before sending it again.
+    """
 
     code = RowCode.INSERT_FAILED
+
+    def __init__(self, message: str, *, maybe_arrived: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_arrived = maybe_arrived

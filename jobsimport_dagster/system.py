@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.db.engine import dagster_storage_url, resolve_database_url
 from jobsimport_dagster.db.migrate import upgrade_to_head
-from jobsimport_dagster.intake.folders import ensure_folder_tree
+from jobsimport_dagster.intake.folders import ensure_tree
 from jobsimport_dagster.settings import Settings
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def prepare(settings: Settings) -> SystemEnvironment:
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     upgrade_to_head(engine)
     engine.dispose()
-    ensure_folder_tree(settings.upload_dir)
+    ensure_tree(settings.upload_dir)
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or settings.project_root).resolve()
     dagster_home.mkdir(parents=True, exist_ok=True)
     return SystemEnvironment(

@@ -109,7 +109,9 @@ def open_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[ClaimedRow]:
     return [_claimed(r) for r in conn.execute(query)]
 
 
-def claim_for_insert(conn: sa.Connection, job_id: uuid.UUID, ids: list[uuid.UUID]) -> list[ClaimedRow]:
+def claim_for_insert(
+    conn: sa.Connection, job_id: uuid.UUID, ids: list[uuid.UUID]
+) -> list[ClaimedRow]:
     """Mark these rows `processing` before their POST; return those this call really claimed."""
     if not ids:
         return []
@@ -176,15 +178,39 @@ def write_updates(conn: sa.Connection, updates: list[RowUpdate]) -> None:
     )
 
 
-def success_dedupe_keys(
-    conn: sa.Connection, keys: list[str], *, excluding_job: uuid.UUID
-) -> set[str]:
-    """Dedupe keys among `keys` that a success row of another import already has."""
-    if not keys:
-        return set()
-    query = sa.select(import_rows.c.dedupe_key).where(
+def keyed_lines(conn: sa.Connection, job_id: uuid.UUID) -> list[tuple[int, str]]:
+    """(line, dedupe key) of every row of the import that has a key: the in-file dedupe input."""
+    query = sa.select(import_rows.c.row_number, import_rows.c.dedupe_key).where(
+        import_rows.c.job_id == job_id, import_rows.c.dedupe_key.is_not(None)
+    )
+    return [(line, key) for line, key in conn.execute(query)]
+
+
+def earlier_successes(
+    conn: sa.Connection,
+    *,
+    excluding_job: uuid.UUID,
+    dedupe_keys: list[str],
+    title_keys: list[str],
+) -> list[tuple[str | None, dict[str, Any] | None]]:
+    """(dedupe key, payload) of success rows of other imports with one of these dedupe keys, or
+    whose key starts with one of these normalized titles (for title + year on any date)."""
+    if not dedupe_keys and not title_keys:
+        return []
+    title_part = sa.func.split_part(import_rows.c.dedupe_key, "|", 1)
+    query = sa.select(import_rows.c.dedupe_key, import_rows.c.normalized_payload).where(
         import_rows.c.status == RowStatus.SUCCESS,
         import_rows.c.job_id != excluding_job,
-        import_rows.c.dedupe_key.in_(keys),
+        sa.or_(import_rows.c.dedupe_key.in_(dedupe_keys), title_part.in_(title_keys)),
     )
-    return set(conn.execute(query).scalars())
+    return [(key, payload) for key, payload in conn.execute(query)]
+
+
+def release(conn: sa.Connection, ids: list[uuid.UUID]) -> None:
+    """Claimed rows whose POST never started go back to `pending` (a terminated run)."""
+    if ids:
+        conn.execute(
+            sa.update(import_rows)
+            .where(import_rows.c.id.in_(ids), import_rows.c.status == RowStatus.PROCESSING)
+            .values(status=RowStatus.PENDING, updated_at=sa.func.now())
+        )

@@ -1,11 +1,16 @@
 """Resources: Postgres and the upload folder, configured from the environment (SPEC §3)."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
 
+from jobsimport_dagster.clients.catalogue import CatalogueClient
+from jobsimport_dagster.clients.imdb import ImdbClient
+from jobsimport_dagster.clients.omdb import OmdbClient
 from jobsimport_dagster.db.engine import engine_for, resolve_database_url
+from jobsimport_dagster.intake.folders import archive_path
 from jobsimport_dagster.settings import Settings
 
 
@@ -30,7 +35,54 @@ class UploadFolderResource(dg.ConfigurableResource):
 
     def archive_path(self, partition_key: str) -> Path:
         """Where an accepted file lives for good (SPEC §4)."""
-        return self.root / "archive" / f"{partition_key}.csv"
+        return archive_path(self.root, partition_key)
+
+
+class PipelineResource(dg.ConfigurableResource):
+    """How many rows one run keeps in flight (enrich + insert)."""
+
+    concurrency: int = 8
+
+
+class OmdbResource(dg.ConfigurableResource):
+    """OMDb: the key comes from the environment only; the budget is counted per UTC day.
+
+    `clock_shift_days` moves the budget's day (tests of "the next day's run").
+    """
+
+    base_url: str
+    api_key: str | None = None
+    daily_budget: int = 1000
+    requests_per_second: float = 20.0
+    clock_shift_days: int = 0
+
+    def client(self) -> OmdbClient:
+        return OmdbClient(self.base_url, self.api_key, requests_per_second=self.requests_per_second)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(days=self.clock_shift_days)
+
+
+class ImdbResource(dg.ConfigurableResource):
+    base_url: str
+
+    def client(self) -> ImdbClient:
+        return ImdbClient(self.base_url)
+
+
+class CatalogueResource(dg.ConfigurableResource):
+    """api.ashish.me; the token (header `apiKey`) comes from the environment only."""
+
+    base_url: str
+    token: str | None = None
+
+    def client(self) -> CatalogueClient:
+        return CatalogueClient(self.base_url, self.token)
+
+
+def _secret(name: str, value: str | None) -> dg.EnvVar | None:
+    """An EnvVar, so the secret never lands in run config; None when it is not set."""
+    return dg.EnvVar(name) if value else None
 
 
 @dg.definitions
@@ -41,6 +93,17 @@ def resources() -> dg.Definitions:
             "database": DatabaseResource(),
             "upload_folder": UploadFolderResource(
                 path=str(settings.upload_dir), max_upload_bytes=settings.max_upload_bytes
+            ),
+            "pipeline": PipelineResource(concurrency=settings.concurrency),
+            "omdb": OmdbResource(
+                base_url=settings.omdb_base_url,
+                api_key=_secret("OMDB_API_KEY", settings.omdb_api_key),
+                daily_budget=settings.omdb_daily_budget,
+            ),
+            "imdb": ImdbResource(base_url=settings.imdb_api_url),
+            "catalogue": CatalogueResource(
+                base_url=settings.ashishdotme_api_url,
+                token=_secret("ASHISHDOTME_TOKEN", settings.ashishdotme_token),
             ),
         }
     )

@@ -2,13 +2,20 @@
 
 import dagster as dg
 
-from jobsimport_dagster.defs.imports.ops import finish_import, start_import, validate_rows
+from jobsimport_dagster.defs.imports.ops import (
+    dedupe_rows,
+    enrich_rows,
+    finish_import,
+    insert_rows,
+    start_import,
+    validate_rows,
+)
 from jobsimport_dagster.defs.imports.partitions import import_files
 
 
 @dg.job(partitions_def=import_files)
 def import_job() -> None:
-    finish_import(validate_rows(start_import()))
+    finish_import(insert_rows(enrich_rows(dedupe_rows(validate_rows(start_import())))))
 
 
 @dg.definitions

@@ -1,14 +1,30 @@
 """One op per step of `import_job`; each reads context, calls one run_* function, reports."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
+from jobsimport_dagster.codes import JobStatus
+from jobsimport_dagster.db import claims, jobs
 from jobsimport_dagster.defs.imports.metadata import counts_metadata, step_metadata
-from jobsimport_dagster.defs.resources import DatabaseResource, UploadFolderResource
+from jobsimport_dagster.defs.resources import (
+    CatalogueResource,
+    DatabaseResource,
+    ImdbResource,
+    OmdbResource,
+    PipelineResource,
+    UploadFolderResource,
+)
+from jobsimport_dagster.errors import MissingCredential
 from jobsimport_dagster.models import ImportTicket
-from jobsimport_dagster.sources.registry import adapter_named
+from jobsimport_dagster.sources.registry import get_adapter
+from jobsimport_dagster.steps.dedupe import run_dedupe
+from jobsimport_dagster.steps.enrich import run_enrich
 from jobsimport_dagster.steps.finish import run_finish
+from jobsimport_dagster.steps.insert import run_insert
+from jobsimport_dagster.steps.lookups import CachedLookups
 from jobsimport_dagster.steps.start import run_start
 from jobsimport_dagster.steps.validate import run_validate
 
@@ -51,10 +67,133 @@ def validate_rows(
             conn,
             job_id=uuid.UUID(ticket.job_id),
             path=upload_folder.archive_path(ticket.partition_key),
-            adapter=adapter_named(ticket.source),
+            adapter=get_adapter(ticket.source, ticket.import_type),
         )
     context.add_output_metadata(step_metadata(summary))
     context.log.info(f"validated {summary.rows_in} rows: {summary.counts}")
+    return ticket
+
+
+@contextmanager
+def _stopping_cleanly(database: DatabaseResource, ticket: ImportTicket) -> Iterator[None]:
+    """A terminated run leaves the job `cancelled`; a missing or refused secret, `failed`.
+
+    Either way the rows keep the state the step left them in, and an event says why.
+    """
+    job_id = uuid.UUID(ticket.job_id)
+    try:
+        yield
+    except dg.DagsterExecutionInterruptedError:
+        with database.get_engine().begin() as conn:
+            jobs.refresh_counters(conn, job_id)
+            jobs.set_status(conn, job_id, JobStatus.CANCELLED)
+            jobs.add_event(
+                conn, job_id, "run terminated: unstarted rows stay pending", level="warning"
+            )
+        raise
+    except MissingCredential as error:
+        with database.get_engine().begin() as conn:
+            jobs.refresh_counters(conn, job_id)
+            jobs.set_status(conn, job_id, JobStatus.FAILED)
+            jobs.add_event(
+                conn, job_id, str(error), level="error", meta={"variable": error.variable}
+            )
+        raise dg.Failure(
+            description=f"{error}. Set {error.variable} and re-execute this partition.",
+            allow_retries=False,
+        ) from None
+
+
+@dg.op
+def dedupe_rows(
+    context: dg.OpExecutionContext,
+    ticket: ImportTicket,
+    database: DatabaseResource,
+    catalogue: CatalogueResource,
+) -> ImportTicket:
+    """Take this run's rows; skip repeats of the file, of earlier imports, of the catalogue."""
+    engine = database.get_engine()
+    job_id = uuid.UUID(ticket.job_id)
+    with _stopping_cleanly(database, ticket):
+        with engine.begin() as conn:
+            taken = claims.take_rows(
+                conn, job_id, dry_run=ticket.dry_run, skip_duplicates=ticket.skip_duplicates
+            )
+        client = catalogue.client()
+        records = []
+        if ticket.skip_duplicates and taken:
+            records = (
+                client.list_movies() if ticket.import_type == "movies" else client.list_shows()
+            )
+        with engine.begin() as conn:
+            summary = run_dedupe(
+                conn,
+                job_id=job_id,
+                import_type=ticket.import_type,
+                source=ticket.source,
+                skip_duplicates=ticket.skip_duplicates,
+                catalogue_records=records,
+            )
+    context.add_output_metadata({**step_metadata(summary), "rows_taken": taken})
+    return ticket
+
+
+@dg.op
+def enrich_rows(
+    context: dg.OpExecutionContext,
+    ticket: ImportTicket,
+    database: DatabaseResource,
+    omdb: OmdbResource,
+    imdb: ImdbResource,
+    pipeline: PipelineResource,
+) -> ImportTicket:
+    """Find each row's title (OMDb, IMDb fallback), through the cache and the day budget."""
+    lookups = CachedLookups(
+        database.get_engine(),
+        omdb=omdb.client(),
+        imdb=imdb.client(),
+        daily_budget=omdb.daily_budget,
+        now=omdb.now,
+    )
+    with _stopping_cleanly(database, ticket):
+        summary = run_enrich(
+            database.get_engine(),
+            job_id=uuid.UUID(ticket.job_id),
+            import_type=ticket.import_type,
+            lookups=lookups,
+            concurrency=pipeline.concurrency,
+            report=lambda line: context.log.info(f"enrich: {line}"),
+        )
+    context.add_output_metadata(
+        {
+            **step_metadata(summary),
+            "omdb_calls": summary.extra["omdb_calls"],
+            "cache_hits": summary.extra["cache_hits"],
+        }
+    )
+    return ticket
+
+
+@dg.op
+def insert_rows(
+    context: dg.OpExecutionContext,
+    ticket: ImportTicket,
+    database: DatabaseResource,
+    catalogue: CatalogueResource,
+    pipeline: PipelineResource,
+) -> ImportTicket:
+    """POST each enriched row once (a dry run keeps the would-be body and posts nothing)."""
+    with _stopping_cleanly(database, ticket):
+        summary = run_insert(
+            database.get_engine(),
+            job_id=uuid.UUID(ticket.job_id),
+            import_type=ticket.import_type,
+            dry_run=ticket.dry_run,
+            client=catalogue.client(),
+            concurrency=pipeline.concurrency,
+            report=lambda line: context.log.info(f"insert: {line}"),
+        )
+    context.add_output_metadata(step_metadata(summary))
     return ticket
 
 

@@ -1,0 +1,132 @@
+"""IMDb fallback client: suggestion search (v3 and legacy v2 shapes) and title lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from jobsimport_dagster.clients.http import HttpPolicy, build_session, send_get
+from jobsimport_dagster.errors import UpstreamUnavailable
+
+# v3 `qid` (or the legacy `q` label) -> kind. Mini-series are series, as OMDb types them;
+# anything else keeps its qid-style name (tvMovie, tvEpisode, video, videoGame, ...).
+_QID_KINDS = {"movie": "movie", "tvSeries": "series", "tvMiniSeries": "series"}
+_LABEL_KINDS = {
+    "feature": "movie",
+    "TV series": "series",
+    "TV mini-series": "series",
+    "TV mini series": "series",
+    "TV movie": "tvMovie",
+    "TV episode": "tvEpisode",
+    "TV special": "tvSpecial",
+    "TV short": "tvShort",
+    "short": "short",
+    "video": "video",
+    "video game": "videoGame",
+}
+
+
+@dataclass(frozen=True)
+class ImdbCandidate:
+    """One title the IMDb fallback offers: `kind` is "movie", "series" or another qid-style name."""
+
+    id: str
+    title: str
+    year: int | None
+    kind: str
+
+
+def kind_of(qid: str | None, label: str | None = None) -> str:
+    """The kind from a v3 `qid`, else from a legacy `q` label; "unknown" when neither says."""
+    for value in (qid, label):
+        if value:
+            return _QID_KINDS.get(value) or _LABEL_KINDS.get(value) or value
+    return "unknown"
+
+
+def parse_suggestions(payload: Mapping[str, Any]) -> list[ImdbCandidate]:
+    """Title entries of a suggestion answer, in its order.
+
+    Both shapes carry `d: [{id, l, q, y?, qid?}]`; v2 has no `qid` (only the `q` label) and an
+    unreleased title has no `y`. People (`nm…`) and lists are dropped: only `tt…` ids count.
+    """
+    candidates = []
+    for entry in payload.get("d") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        imdb_id, title = entry.get("id"), entry.get("l")
+        if not (isinstance(imdb_id, str) and imdb_id.startswith("tt") and isinstance(title, str)):
+            continue
+        year = entry.get("y")
+        candidates.append(
+            ImdbCandidate(
+                id=imdb_id,
+                title=title,
+                year=year if isinstance(year, int) and not isinstance(year, bool) else None,
+                kind=kind_of(entry.get("qid"), entry.get("q")),
+            )
+        )
+    return candidates
+
+
+def parse_title(payload: Mapping[str, Any]) -> ImdbCandidate:
+    """A `/title/{id}` answer: `{id, title, year, type}`, `type` a qid or a legacy label."""
+    year = payload.get("year")
+    kind = payload.get("type")
+    return ImdbCandidate(
+        id=str(payload["id"]),
+        title=str(payload["title"]),
+        year=year if isinstance(year, int) and not isinstance(year, bool) else None,
+        kind=kind_of(kind if isinstance(kind, str) else None),
+    )
+
+
+class ImdbClient:
+    """Thread-safe; needs no credential. Retries like every GET (see `HttpPolicy`)."""
+
+    def __init__(self, base_url: str, *, policy: HttpPolicy | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._policy = policy or HttpPolicy()
+        self._session = build_session(self._policy)
+
+    def search(self, *, query: str) -> list[ImdbCandidate]:
+        return parse_suggestions(_json_object(self._get("/search", {"query": query})))
+
+    def by_id(self, *, imdb_id: str) -> ImdbCandidate | None:
+        """The title, or None when the fallback does not know it (404)."""
+        response = self._get(f"/title/{imdb_id}", None, not_found_ok=True)
+        if response.status_code == 404:
+            return None
+        return parse_title(_json_object(response))
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _get(
+        self, path: str, params: dict[str, str] | None, *, not_found_ok: bool = False
+    ) -> requests.Response:
+        response = send_get(
+            self._session,
+            f"{self.base_url}{path}",
+            upstream="IMDb",
+            timeout=self._policy.timeout,
+            params=params,
+        )
+        if response.status_code == 404 and not_found_ok:
+            return response
+        if response.status_code != 200:
+            raise UpstreamUnavailable(f"IMDb answered {response.status_code}")
+        return response
+
+
+def _json_object(response: requests.Response) -> Mapping[str, Any]:
+    try:
+        value = response.json()
+    except ValueError:
+        value = None
+    if not isinstance(value, Mapping):
+        raise UpstreamUnavailable("IMDb answered something other than a JSON object")
+    return value

@@ -1,0 +1,184 @@
+"""`upload_sensor`: complete files in the watched folder become partitions and runs (SPEC §4)."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+
+from jobsimport_dagster.codes import JobStatus
+from jobsimport_dagster.db import jobs
+from jobsimport_dagster.defs.imports.metadata import run_tags
+from jobsimport_dagster.defs.imports.partitions import import_files
+from jobsimport_dagster.defs.resources import DatabaseResource, UploadFolderResource
+from jobsimport_dagster.errors import FileRejected
+from jobsimport_dagster.intake import folders
+from jobsimport_dagster.intake.keys import base_key, first_free_key
+from jobsimport_dagster.intake.scan import Candidate, dump_cursor, load_cursor, scan, watched_folder
+from jobsimport_dagster.intake.screen import screen_file
+from jobsimport_dagster.settings import Settings
+
+PARTITION_TAG = "dagster/partition"
+
+
+def tick_result(imports: Sequence[jobs.ImportJob], cursor: str) -> dg.SensorResult:
+    """What a tick returns: each import's partition (added if missing) and its run, keyed by it.
+
+    `run_key` = partition key, so a request repeated after a lost tick never starts a second run.
+    """
+    keys = [job.partition_key for job in imports]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=job.partition_key,
+                partition_key=job.partition_key,
+                tags=run_tags(
+                    import_type=job.type,
+                    source=job.source,
+                    file_name=job.file_name,
+                    dry_run=job.dry_run,
+                ),
+            )
+            for job in imports
+        ],
+        dynamic_partitions_requests=[import_files.build_add_request(keys)] if keys else [],
+        cursor=cursor,
+    )
+
+
+@dg.sensor(
+    job_name="import_job",
+    minimum_interval_seconds=Settings.from_env().sensor_interval,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def upload_sensor(
+    context: dg.SensorEvaluationContext,
+    database: DatabaseResource,
+    upload_folder: UploadFolderResource,
+) -> dg.SensorResult:
+    """List, scan, screen, register and move at most 50 files; re-request lost runs first.
+
+    Order per file: the `queued` row is committed before the file moves to archive/, so a tick
+    that dies at any point leaves a row that the next tick finds without a run and requests.
+    """
+    root = upload_folder.root
+    engine = database.get_engine()
+    now = datetime.now(UTC)
+    folders.ensure_tree(root)
+    lost = _lost_imports(context, engine, root)
+    scanned = scan(folders.list_entries(root), load_cursor(context.cursor))
+    accepted = [
+        job
+        for candidate in scanned.candidates
+        if (job := _take(context, engine, upload_folder, candidate, now)) is not None
+    ]
+    return tick_result([*lost, *accepted], dump_cursor(scanned.cursor))
+
+
+def _lost_imports(
+    context: dg.SensorEvaluationContext, engine: sa.Engine, root: Path
+) -> list[jobs.ImportJob]:
+    """`queued` imports with no run at all: a tick died before its requests reached Dagster."""
+    with engine.connect() as conn:
+        queued = jobs.list_jobs(conn, status=JobStatus.QUEUED)
+    if not queued:
+        return []
+    runs = context.instance.get_runs(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: [job.partition_key for job in queued]})
+    )
+    with_runs = {run.tags.get(PARTITION_TAG) for run in runs}
+    lost = [job for job in queued if job.partition_key not in with_runs]
+    for job in lost:
+        context.log.warning(f"Requesting the run of {job.partition_key} again: it has none.")
+        _archive_left_behind(context, root, job)
+    return lost
+
+
+def _archive_left_behind(
+    context: dg.SensorEvaluationContext, root: Path, job: jobs.ImportJob
+) -> None:
+    """Finish the move of a file whose tick died between committing its row and archiving it."""
+    if folders.archive_path(root, job.partition_key).exists():
+        return
+    source = folders.source_path(root, watched_folder(job.type, job.dry_run), job.file_name)
+    if source.is_file() and folders.hash_file(source).sha256 == job.file_sha256:
+        folders.archive(root, source, job.partition_key)
+    else:
+        context.log.error(f"{job.partition_key} has no archived file; its run will fail.")
+
+
+def _take(
+    context: dg.SensorEvaluationContext,
+    engine: sa.Engine,
+    upload_folder: UploadFolderResource,
+    candidate: Candidate,
+    now: datetime,
+) -> jobs.ImportJob | None:
+    """Screen one complete file: reject it with its reason, or register and archive it."""
+    root = upload_folder.root
+    path = folders.source_path(root, candidate.folder, candidate.name)
+    try:
+        adapter = screen_file(
+            path,
+            import_type=candidate.folder.import_type,
+            max_bytes=upload_folder.max_upload_bytes,
+        )
+        digest = folders.hash_file(path)
+    except FileRejected as rejected:
+        folders.reject(root, path, rejected.reason, now)
+        context.log.warning(f"Rejected {candidate.path!r}: {rejected.reason}")
+        return None
+    except FileNotFoundError:  # removed since the listing
+        return None
+    if digest.size != candidate.size:  # still being written: the next ticks see it again
+        return None
+    folder = candidate.folder
+    base = base_key(
+        import_type=folder.import_type,
+        dry_run=folder.dry_run,
+        now=now,
+        file_name=candidate.name,
+        sha256=digest.sha256,
+    )
+    with engine.begin() as conn:
+        key = _free_key(conn, root, base)
+        job = jobs.create_job(
+            conn,
+            jobs.NewImportJob(
+                partition_key=key,
+                type=folder.import_type,
+                source=adapter.name,
+                file_name=candidate.name,
+                file_sha256=digest.sha256,
+                file_bytes=digest.size,
+                uploaded_by=folders.owner_name(candidate.uid),
+                dry_run=folder.dry_run,
+            ),
+        )
+        jobs.add_event(
+            conn,
+            job.id,
+            f"accepted {candidate.path} as {adapter.name}",
+            meta={"file": candidate.name, "bytes": digest.size, "sha256": digest.sha256},
+        )
+    folders.archive(root, path, key)
+    context.log.info(f"Accepted {candidate.path} as {key} ({adapter.name}).")
+    return job
+
+
+def _free_key(conn: sa.Connection, root: Path, base: str) -> str:
+    """The first of `base`, `base-2`… used by no import (this tick's included) and no archive."""
+    used: set[str] = set()
+    while True:
+        key = first_free_key(base, used)
+        if not jobs.existing_partition_keys(conn, [key]) and not (
+            folders.archive_path(root, key).exists()
+        ):
+            return key
+        used.add(key)
+
+
+@dg.definitions
+def sensor_definitions() -> dg.Definitions:
+    return dg.Definitions(sensors=[upload_sensor])

@@ -1,0 +1,350 @@
+"""Local OMDb: the real fixture answers for their queries, made-up records for any other title."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from jobsimport_dagster.standins.base import Standin
+from jobsimport_dagster.standins.faults import Fault, Faults
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEFAULT_API_KEY = "standin-omdb-key"
+_JSON = "application/json; charset=utf-8"
+_IMDB_ID = re.compile(r"tt\d+")
+_NOT_WORD = re.compile(r"[\W_]+")
+# OMDb answers `Too many results.` for very short `s=` queries; these behave the same.
+_TOO_BROAD = frozenset({"the", "a", "an"})
+_SEARCH_FIXTURES = {
+    "airplane": "search_airplane_legacy_no_totalResults.json",
+    "polar express": "search_polar_express_includes_game_type.json",
+    "the polar express": "search_polar_express_includes_game_type.json",
+}
+_SEASON_FIXTURES = {("tt0118480", "1"): "season_stargate_sg1_tt0118480_s1.json"}
+_GENRES = (
+    "Drama",
+    "Comedy",
+    "Comedy, Drama",
+    "Action, Adventure",
+    "Crime, Drama, Thriller",
+    "Animation, Adventure, Comedy",
+    "Documentary",
+    "Horror, Mystery",
+    "Drama, Romance",
+    "Sci-Fi, Thriller",
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_UNSET: Any = object()
+EN_DASH = "\u2013"  # OMDb joins series years with an en dash, not a hyphen
+
+
+def loose_title(text: str) -> str:
+    """Case, punctuation and spacing ignored, as OMDb's own title matching does (`Airplane!`)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
+
+
+def _number(*parts: object) -> int:
+    text = "|".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def synthetic_year(title: str, kind: str) -> int:
+    """The year a title without one gets: stable per title, between 1950 and 2024."""
+    return 1950 + _number("year", kind, loose_title(title)) % 75
+
+
+def synthetic_imdb_id(title: str, year: int, kind: str) -> str:
+    """`tt9` + 7 digits from the title, year and kind; real fixture IDs never start that way."""
+    return f"tt9{_number('id', kind, loose_title(title), year) % 10**7:07d}"
+
+
+def synthesize_record(title: str, year: int, kind: str) -> dict[str, Any]:
+    """A modern-shape OMDb record: every value a string, `N/A` where unknown, a `Ratings` list.
+
+    Series get an en dash year range and `totalSeasons` and lack the DVD/BoxOffice keys, as
+    the Breakout Kings fixture does. Some records have no poster or rating, as real ones do.
+    """
+    imdb_id = synthetic_imdb_id(title, year, kind)
+    n = _number("record", imdb_id)
+    rating = "N/A" if n % 13 == 0 else f"{3 + (n >> 8) % 60 / 10:.1f}"
+    poster = (
+        "N/A"
+        if n % 7 == 0
+        else f"https://m.media-amazon.com/images/M/{imdb_id}_standin._V1_SX300.jpg"
+    )
+    released = f"{1 + (n >> 20) % 28:02d} {_MONTHS[(n >> 16) % 12]} {year}"
+    if kind == "series":
+        span = (n >> 40) % 7
+        year_text = f"{year}{EN_DASH}" if span == 0 else f"{year}{EN_DASH}{year + span}"
+    else:
+        year_text = str(year)
+    record: dict[str, Any] = {
+        "Title": " ".join(title.split()),
+        "Year": year_text,
+        "Rated": ("PG", "PG-13", "R", "TV-14", "N/A")[(n >> 28) % 5],
+        "Released": released,
+        "Runtime": f"{(40 if kind == 'series' else 80) + (n >> 24) % 70} min",
+        "Genre": _GENRES[(n >> 12) % len(_GENRES)],
+        "Director": "N/A",
+        "Writer": "N/A",
+        "Actors": "N/A",
+        "Plot": "A record made up by the local OMDb stand-in.",
+        "Language": ("English", "English, French", "Hindi", "Spanish")[(n >> 32) % 4],
+        "Country": "United States",
+        "Awards": "N/A",
+        "Poster": poster,
+        "Ratings": []
+        if rating == "N/A"
+        else [{"Source": "Internet Movie Database", "Value": f"{rating}/10"}],
+        "Metascore": "N/A",
+        "imdbRating": rating,
+        "imdbVotes": f"{100 + (n >> 36) % 900_000:,}",
+        "imdbID": imdb_id,
+        "Type": kind,
+    }
+    if kind == "series":
+        record["totalSeasons"] = str(1 + (n >> 44) % 8)
+    else:
+        record.update({"DVD": "N/A", "BoxOffice": "N/A", "Production": "N/A", "Website": "N/A"})
+    record["Response"] = "True"
+    return record
+
+
+@dataclass(frozen=True)
+class _TitleFixture:
+    body: bytes
+    title: str
+    start_year: int | None
+    kind: str
+
+
+class OmdbFixtures:
+    """The real OMDb answers under `standins/fixtures/`, indexed by what they answer."""
+
+    def __init__(self, root: Path = FIXTURES) -> None:
+        self.root = root
+        self.by_id: dict[str, bytes] = {}
+        self.titles: list[_TitleFixture] = []
+        for path in sorted(root.glob("*.json")):
+            body = path.read_bytes()
+            record = json.loads(body)
+            if "imdbID" not in record or "Type" not in record:
+                continue
+            self.by_id[record["imdbID"]] = body
+            start = record["Year"][:4]
+            self.titles.append(
+                _TitleFixture(
+                    body,
+                    loose_title(record["Title"]),
+                    int(start) if start.isdigit() else None,
+                    record["Type"],
+                )
+            )
+        self.searches = {q: (root / name).read_bytes() for q, name in _SEARCH_FIXTURES.items()}
+        self.seasons = {key: (root / name).read_bytes() for key, name in _SEASON_FIXTURES.items()}
+
+    def error(self, name: str) -> bytes:
+        """An `errors/` body, byte for byte (`invalid_json_malformed_id.txt` included)."""
+        suffix = ".txt" if name.startswith("invalid_json") else ".json"
+        return (self.root / "errors" / f"{name}{suffix}").read_bytes()
+
+    def find_title(self, title: str, year: int | None, kind: str | None) -> bytes | None:
+        """The first fixture whose title matches loosely and whose year and type fit the query.
+
+        Files are read in name order, so `t=airplane` alone gets the 1999 TV episode, as on OMDb.
+        """
+        wanted = loose_title(title)
+        for fixture in self.titles:
+            if fixture.title != wanted:
+                continue
+            if year is not None and fixture.start_year != year:
+                continue
+            if kind is not None and fixture.kind != kind:
+                continue
+            return fixture.body
+        return None
+
+
+class OmdbStandin(Standin):
+    """`GET /?apikey=&t=&i=&s=&y=&type=&Season=` with OMDb's statuses and bodies.
+
+    The daily limit counts answered calls (after the key check) until `reset()`. Titles in
+    `not_found` answer `Movie not found!`; any other unknown title gets a synthesized record
+    that `i=` then answers the same way.
+    """
+
+    name = "omdb"
+
+    def __init__(
+        self,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        daily_limit: int | None = None,
+        not_found: Iterable[str] = (),
+        faults: Faults | None = None,
+        fixtures: OmdbFixtures | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._daily_limit = daily_limit
+        self._not_found = {loose_title(t) for t in not_found}
+        self._calls = 0
+        self._synthesized: dict[str, dict[str, Any]] = {}
+        self.fixtures = fixtures or OmdbFixtures()
+        super().__init__(faults=faults)
+
+    def routes(self) -> list[Route]:
+        return [Route("/", self.guarded("GET /", self._answer), methods=["GET"])]
+
+    # -- Python API ---------------------------------------------------------------------------
+
+    def configure(
+        self,
+        *,
+        api_key: str = _UNSET,
+        daily_limit: int | None = _UNSET,
+        not_found: Iterable[str] = _UNSET,
+    ) -> None:
+        """Change the accepted key, the daily limit (None: unlimited) or the not-found titles."""
+        with self._lock:
+            if api_key is not _UNSET:
+                self._api_key = str(api_key)
+            if daily_limit is not _UNSET:
+                if daily_limit is not None and (
+                    isinstance(daily_limit, bool)
+                    or not isinstance(daily_limit, int)
+                    or daily_limit < 0
+                ):
+                    raise ValueError("daily_limit must be a whole number or null")
+                self._daily_limit = daily_limit
+            if not_found is not _UNSET:
+                if isinstance(not_found, str):
+                    raise ValueError("not_found must be a list of titles")
+                self._not_found = {loose_title(t) for t in not_found}
+
+    def configure_from(self, values: Mapping[str, Any]) -> None:
+        unknown = set(values) - {"api_key", "daily_limit", "not_found"}
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        self.configure(**values)
+
+    def config(self) -> dict[str, Any]:
+        with self._lock:
+            return {"daily_limit": self._daily_limit, "not_found": sorted(self._not_found)}
+
+    @property
+    def calls(self) -> int:
+        """Calls answered under the daily limit since the start or the last `reset()`."""
+        with self._lock:
+            return self._calls
+
+    def _extra_stats(self) -> dict[str, Any]:
+        return {"quota_used": self._calls, "daily_limit": self._daily_limit}
+
+    def _reset_state(self) -> None:
+        self._calls = 0
+
+    # -- answers ------------------------------------------------------------------------------
+
+    async def _answer(self, request: Request, _: Fault | None) -> Response:
+        params = request.query_params
+        key = params.get("apikey", "")
+        if not key:
+            return self._error("no_api_key_provided", 401)
+        with self._lock:
+            if key != self._api_key:
+                return self._error("invalid_api_key", 401)
+            if self._daily_limit is not None and self._calls >= self._daily_limit:
+                return self._error("request_limit_reached", 401)
+            self._calls += 1
+        year_text = params.get("y", "").strip()
+        year = int(year_text) if year_text.isdigit() else None
+        kind = params.get("type", "").strip().lower() or None
+        if imdb_id := params.get("i", "").strip():
+            body = self._by_id(imdb_id, params.get("Season", "").strip() or None)
+        elif title := params.get("t", "").strip():
+            body = self._by_title(title, year, kind)
+        elif query := params.get("s", "").strip():
+            body = self._search(query, year, kind)
+        else:
+            body = self.fixtures.error("incorrect_imdb_id")
+        return Response(body, media_type=_JSON)
+
+    def _error(self, name: str, status: int = 200) -> Response:
+        return Response(self.fixtures.error(name), status_code=status, media_type=_JSON)
+
+    def _by_id(self, imdb_id: str, season: str | None) -> bytes:
+        if not _IMDB_ID.fullmatch(imdb_id):
+            return self.fixtures.error("invalid_json_malformed_id")
+        if season is not None:
+            return self.fixtures.seasons.get(
+                (imdb_id, season), self.fixtures.error("series_or_season_not_found")
+            )
+        if imdb_id in self.fixtures.by_id:
+            return self.fixtures.by_id[imdb_id]
+        with self._lock:
+            record = self._synthesized.get(imdb_id)
+        return _dump(record) if record else self.fixtures.error("incorrect_imdb_id")
+
+    def _by_title(self, title: str, year: int | None, kind: str | None) -> bytes:
+        if self._is_not_found(title):
+            return self.fixtures.error("movie_not_found")
+        fixture = self.fixtures.find_title(title, year, kind)
+        if fixture is not None:
+            return fixture
+        record = self._synthesize(title, year, kind)
+        return _dump(record) if record else self.fixtures.error("movie_not_found")
+
+    def _search(self, query: str, year: int | None, kind: str | None) -> bytes:
+        loose = loose_title(query)
+        if len(loose) < 3 or loose in _TOO_BROAD:
+            return self.fixtures.error("too_many_results")
+        if self._is_not_found(query):
+            return self.fixtures.error("movie_not_found")
+        if loose in self.fixtures.searches:
+            body = self.fixtures.searches[loose]
+            if year is None and kind is None:
+                return body
+            results = [
+                r
+                for r in json.loads(body)["Search"]
+                if (year is None or r["Year"][:4] == str(year))
+                and (kind is None or r["Type"] == kind)
+            ]
+        else:
+            record = self._synthesize(query, year, kind)
+            results = [
+                {k: record[k] for k in ("Title", "Year", "imdbID", "Type", "Poster")}
+                for record in ([record] if record else [])
+            ]
+        if not results:
+            return self.fixtures.error("movie_not_found")
+        return _dump({"Search": results, "totalResults": str(len(results)), "Response": "True"})
+
+    def _is_not_found(self, title: str) -> bool:
+        with self._lock:
+            return loose_title(title) in self._not_found
+
+    def _synthesize(self, title: str, year: int | None, kind: str | None) -> dict[str, Any] | None:
+        """A movie or series record, remembered so `i=` answers it; None for other types."""
+        kind = kind or "movie"
+        if kind not in ("movie", "series"):
+            return None
+        year = year if year is not None else synthetic_year(title, kind)
+        imdb_id = synthetic_imdb_id(title, year, kind)
+        with self._lock:
+            return self._synthesized.setdefault(imdb_id, synthesize_record(title, year, kind))
+
+
+def _dump(value: Mapping[str, Any]) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

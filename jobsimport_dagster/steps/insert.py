@@ -1,0 +1,245 @@
+"""Insert: the SPEC §8 bodies of `POST /movies` and `POST /shows`, and the record id they return."""
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from jobsimport_dagster.clients.catalogue import CatalogueClient
+from jobsimport_dagster.codes import RowCode, RowStatus
+from jobsimport_dagster.db import claims
+from jobsimport_dagster.errors import InsertFailed, InsertRejected, UpstreamUnavailable
+from jobsimport_dagster.models import StepSummary
+from jobsimport_dagster.steps import dedupe
+from jobsimport_dagster.steps.enrich import OmdbTitle
+from jobsimport_dagster.steps.pool import run_rows
+from jobsimport_dagster.steps.progress import Progress
+
+SHOW_STATUS = "Started"
+
+
+def api_date(viewing_date: str) -> str:
+    """`YYYY-MM-DD` as the API's `YYYY-MM-DDT00:00:00.000Z`: the file's date, never invented."""
+    return f"{date.fromisoformat(viewing_date).isoformat()}T00:00:00.000Z"
+
+
+def _details(match: OmdbTitle) -> dict[str, Any]:
+    """The fields both bodies take from the provider; unknown text is "", unknown year 0."""
+    return {
+        "description": match.plot or "",
+        "language": match.language or "",
+        "genre": match.genre or "",
+        "year": match.year or 0,
+        "imdbRating": match.imdb_rating,
+        "imdbId": match.imdb_id,
+        "posterUrl": match.poster,
+        "tmdbId": None,
+        "loved": True,
+    }
+
+
+def build_movie_payload(seed: Mapping[str, Any], match: OmdbTitle) -> dict[str, Any]:
+    """`POST /movies`: the provider's title and details, the viewing date from the file."""
+    return {
+        "title": match.title,
+        **_details(match),
+        "viewingDate": api_date(seed["viewing_date"]),
+    }
+
+
+def build_show_payload(seed: Mapping[str, Any], match: OmdbTitle) -> dict[str, Any]:
+    """`POST /shows`: one record per season, titled `<show> Season <n>` with OMDb's show name."""
+    season = int(seed["season"])
+    return {
+        "title": f"{match.title} Season {season}",
+        "seasonNumber": season,
+        "showName": match.title,
+        **_details(match),
+        "startedDate": api_date(seed["viewing_date"]),
+        "status": SHOW_STATUS,
+    }
+
+
+def record_id_from_response(body: Mapping[str, Any]) -> str:
+    """The created record's `id`, stored as the row's `target_record_id`."""
+    record_id = body.get("id")
+    if record_id is None or record_id == "":
+        raise ValueError("the API's answer to the POST has no id")
+    return str(record_id)
+
+
+def build_payload(import_type: str, seed: Mapping[str, Any]) -> dict[str, Any]:
+    """The SPEC §8 body of an enriched row (its seed plus the accepted title in `match`)."""
+    match = OmdbTitle(**seed["match"])
+    builder = build_movie_payload if import_type == "movies" else build_show_payload
+    return builder(seed, match)
+
+
+class _Catalogue:
+    """The run's view of the catalogue: one GET, refreshed only to settle an ambiguous POST."""
+
+    def __init__(self, client: CatalogueClient, import_type: str) -> None:
+        self._client = client
+        self._movies = import_type == "movies"
+        self._lock = threading.Lock()
+        self._created: dict[tuple[str, str], str] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._movies:
+            index = dedupe.index_movies(self._client.list_movies())
+        else:
+            index = dedupe.index_shows(self._client.list_shows())
+        with self._lock:
+            self._index = index
+
+    def find(self, body: Mapping[str, Any]) -> str | None:
+        """The id of a record with this body's IMDb ID and date (or season), if any."""
+        key = self._key(body)
+        with self._lock:
+            if key in self._created:
+                return self._created[key]
+            index = self._index
+        if self._movies:
+            match = dedupe.find_movie(
+                index, imdb_id=body["imdbId"], viewing_date=body["viewingDate"][:10]
+            )
+        else:
+            match = dedupe.find_show(index, imdb_id=body["imdbId"], season=body["seasonNumber"])
+        return None if match is None else (match.record_id or "")
+
+    def create(self, body: Mapping[str, Any]) -> str:
+        if self._movies:
+            record_id = self._client.create_movie(body=body)
+        else:
+            record_id = self._client.create_show(body=body)
+        with self._lock:
+            self._created[self._key(body)] = record_id
+        return record_id
+
+    def _key(self, body: Mapping[str, Any]) -> tuple[str, str]:
+        date_or_season = body["viewingDate"][:10] if self._movies else str(body["seasonNumber"])
+        return (str(body.get("imdbId") or "").lower(), date_or_season)
+
+
+def _post_once(catalogue: _Catalogue, body: Mapping[str, Any], *, attempts: int) -> str:
+    """POST, and after a POST that may have arrived, GET before sending again: never twice."""
+    for _ in range(attempts):
+        try:
+            return catalogue.create(body)
+        except InsertFailed as error:
+            if not error.maybe_arrived:
+                raise
+            catalogue.refresh()
+            record_id = catalogue.find(body)
+            if record_id is not None:
+                return record_id
+    raise InsertFailed(f"the API did not confirm '{body['title']}' after {attempts} attempts")
+
+
+def run_insert(
+    engine: Engine,
+    *,
+    job_id: uuid.UUID,
+    import_type: str,
+    dry_run: bool,
+    client: CatalogueClient,
+    concurrency: int,
+    report: Callable[[str], None],
+    attempts: int = 6,
+) -> StepSummary:
+    """POST every enriched open row (or, in a dry run, keep its would-be body and skip it).
+
+    A row is `processing` before its POST and gets its `target_record_id` right after; a row
+    found `processing` (an earlier run died) or already in the catalogue with the same IMDb ID
+    and date is not posted again.
+    """
+    started = time.monotonic()
+    with engine.connect() as conn:
+        rows = [r for r in claims.open_rows(conn, job_id) if "match" in r.normalized_payload]
+    was_processing = {r.id for r in rows if r.status == RowStatus.PROCESSING}
+    counts: dict[str, int] = {}
+    counts_lock = threading.Lock()
+    catalogue = None if dry_run else _Catalogue(client, import_type)
+
+    def tally(name: str) -> None:
+        with counts_lock:
+            counts[name] = counts.get(name, 0) + 1
+
+    def work(row: claims.ClaimedRow) -> claims.RowUpdate:
+        body = build_payload(import_type, row.normalized_payload)
+        payload = {**row.normalized_payload, "body": body}
+        if catalogue is None:
+            tally(RowCode.DRY_RUN)
+            return claims.RowUpdate(
+                id=row.id,
+                status=RowStatus.SKIPPED,
+                error_code=RowCode.DRY_RUN,
+                error_message="dry run: not posted",
+                normalized_payload=payload,
+            )
+        existing = catalogue.find(body)
+        if existing is not None and row.id not in was_processing:
+            tally(RowCode.EXISTS_IN_API)
+            return claims.RowUpdate(
+                id=row.id,
+                status=RowStatus.SKIPPED,
+                error_code=RowCode.EXISTS_IN_API,
+                error_message=f"'{body['title']}' is already in the catalogue.",
+                normalized_payload=payload,
+                target_record_id=existing or None,
+            )
+        try:
+            record_id = (
+                existing if existing is not None else _post_once(catalogue, body, attempts=attempts)
+            )
+        except (InsertRejected, InsertFailed, UpstreamUnavailable) as error:
+            code = (
+                error.code if not isinstance(error, UpstreamUnavailable) else RowCode.INSERT_FAILED
+            )
+            tally(code)
+            return claims.RowUpdate(
+                id=row.id,
+                status=RowStatus.FAILED,
+                error_code=code,
+                error_message=str(error),
+                normalized_payload=payload,
+            )
+        tally("success")
+        return claims.RowUpdate(
+            id=row.id,
+            status=RowStatus.SUCCESS,
+            normalized_payload=payload,
+            target_record_id=record_id,
+        )
+
+    def claim(chunk: list[claims.ClaimedRow]) -> list[claims.ClaimedRow]:
+        if dry_run:
+            return chunk
+        with engine.begin() as conn:
+            return claims.claim_for_insert(conn, job_id, [r.id for r in chunk])
+
+    def write(updates: list[claims.RowUpdate]) -> None:
+        with engine.begin() as conn:
+            claims.write_updates(conn, updates)
+
+    def release(unstarted: list[claims.ClaimedRow]) -> None:
+        with engine.begin() as conn:
+            claims.release(conn, [r.id for r in unstarted if r.id not in was_processing])
+
+    run_rows(
+        rows,
+        work,
+        concurrency=concurrency,
+        write=write,
+        claim=claim,
+        release=release,
+        progress=Progress(total=len(rows), report=report),
+    )
+    return StepSummary(
+        step="insert", rows_in=len(rows), counts=counts, seconds=time.monotonic() - started
+    )

@@ -1,0 +1,1 @@
+"""Tests of jobsimport_dagster.defs.imports."""
