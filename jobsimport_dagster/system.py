@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from dotenv import load_dotenv
 
 from jobsimport_dagster.db.engine import dagster_storage_url, resolve_database_url
 from jobsimport_dagster.db.migrate import upgrade_to_head
@@ -59,7 +60,9 @@ def prepare(settings: Settings) -> SystemEnvironment:
 
 
 def apply_environment(env: SystemEnvironment) -> None:
-    """Make this process and every child it starts see the same places."""
+    """Make this process and every child it starts see the same places and the `.env` values
+    (secrets reach Dagster resources as EnvVars, which read only the environment)."""
+    load_dotenv(env.project_root / ".env", override=False)
     os.environ.update(env.as_environ())
 
 

@@ -9,7 +9,12 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 from jobsimport_dagster.errors import UpstreamUnavailable
@@ -97,25 +102,29 @@ def build_session(policy: HttpPolicy, *, idempotent: bool = True) -> requests.Se
     return session
 
 
+def _cause(exc: requests.RequestException) -> object:
+    """The urllib3 error under a requests one, unwrapped from `MaxRetryError`."""
+    reason = exc.args[0] if exc.args else None
+    return reason.reason if isinstance(reason, MaxRetryError) else reason
+
+
 def never_sent(exc: requests.RequestException) -> bool:
     """True when the connection itself failed, so the server cannot have seen the request."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, ConnectTimeoutError)
+    return isinstance(exc, requests.ConnectTimeout) or isinstance(_cause(exc), ConnectTimeoutError)
 
 
 def describe_failure(exc: requests.RequestException) -> str:
     """A short, secret-free phrase for a transport failure."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return "the connection timed out"
-    if isinstance(exc, requests.ReadTimeout):
-        return "the answer timed out"
+    cause = _cause(exc)
+    if isinstance(cause, NewConnectionError):
+        return "the connection could not be opened"
     if never_sent(exc):
-        return "the connection was refused"
+        return "the connection timed out"
+    if isinstance(exc, requests.ReadTimeout) or isinstance(cause, ReadTimeoutError):
+        return "the answer timed out"
     if isinstance(exc, requests.ConnectionError):
-        return "the connection failed"
-    return redact_url(type(exc).__name__)
+        return "the connection broke"
+    return type(exc).__name__
 
 
 def send_get(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from jobsimport_dagster.codes import RETRYABLE_CODES, RowCode, RowStatus
 from jobsimport_dagster.db.tables import import_rows
@@ -153,7 +154,8 @@ def write_updates(conn: sa.Connection, updates: list[RowUpdate]) -> None:
             error_code=sa.bindparam("b_code"),
             error_message=sa.bindparam("b_message"),
             normalized_payload=sa.func.coalesce(
-                sa.bindparam("b_payload", type_=import_rows.c.normalized_payload.type),
+                # none_as_null: a None payload must bind SQL NULL (keep), not JSON null.
+                sa.bindparam("b_payload", type_=JSONB(none_as_null=True)),
                 import_rows.c.normalized_payload,
             ),
             target_record_id=sa.func.coalesce(

@@ -120,7 +120,7 @@ def count_rows(conn: sa.Connection, job_id: uuid.UUID) -> RowCounts:
         .where(import_rows.c.job_id == job_id)
         .group_by(import_rows.c.status)
     )
-    by_status = dict(conn.execute(query).tuples().all())
+    by_status = {status: n for status, n in conn.execute(query)}
     return RowCounts(
         total=sum(by_status.values()),
         pending=by_status.get(RowStatus.PENDING, 0),

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import json
+import queue
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
 from jobsimport_dagster.codes import RowStatus
-from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.db.tables import import_jobs, import_rows
 
-_STAGE = "import_rows_stage"
 # The columns a new row is written with; the rest take their server defaults.
 _COLUMNS = (
+    "job_id",
     "row_number",
     "raw_payload",
     "normalized_payload",
@@ -26,20 +28,28 @@ _COLUMNS = (
     "error_code",
     "error_message",
 )
+_STAGE = "pg_temp.import_rows_stage"
 _NULL = r"\N"
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
-class NewRow:
-    """A row as the validate step writes it: `pending` with its seed, or `failed` with a code."""
+class RowBatch:
+    """New rows column by column, payloads already JSON text: what the validate step writes.
 
-    row_number: int
-    raw_payload: dict[str, Any]
-    status: str
-    normalized_payload: dict[str, Any] | None = None
-    dedupe_key: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
+    A row is `pending` with a payload and dedupe key, or `failed` with a code and message.
+    """
+
+    row_numbers: Sequence[int]
+    raw_payloads: Sequence[str]
+    statuses: Sequence[str]
+    normalized_payloads: Sequence[str | None]
+    dedupe_keys: Sequence[str | None]
+    error_codes: Sequence[str | None]
+    error_messages: Sequence[str | None]
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
 
 
 @dataclass(frozen=True)
@@ -66,66 +76,141 @@ class StoredRow:
     attempt_count: int
 
 
-def _json(value: dict[str, Any] | None) -> str:
-    if value is None:
-        return _NULL
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    # Postgres cannot store NUL in jsonb; keep the rest of the cell with a visible stand-in.
+def json_text(value: dict[str, Any]) -> str:
+    """One payload as JSON text for a jsonb column."""
+    return _storable(_JSON.encode(value))
+
+
+def json_lines(frame: pd.DataFrame) -> list[str]:
+    """Each row of the frame as a JSON object (column: value), by pandas' C encoder."""
+    if frame.empty:
+        return []
+    text = _storable(frame.to_json(orient="records", lines=True, force_ascii=False))
+    return text.removesuffix("\n").split("\n")  # JSON escapes newlines inside values
+
+
+def _storable(text: str) -> str:
+    # Postgres cannot store NUL in jsonb; a visible stand-in keeps the rest of the value.
     return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
 
 
-def _copy_lines(rows: Iterable[NewRow]) -> io.StringIO:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(
-        (
-            r.row_number,
-            _json(r.raw_payload),
-            _json(r.normalized_payload),
-            _NULL if r.dedupe_key is None else r.dedupe_key,
-            r.status,
-            _NULL if r.error_code is None else r.error_code,
-            _NULL if r.error_message is None else r.error_message,
-        )
-        for r in rows
-    )
-    buffer.seek(0)
-    return buffer
+def _copy_field(value: str | None) -> str:
+    """A value in COPY's text format: NULL as \\N, backslash escaped.
 
-
-def insert_rows(conn: sa.Connection, job_id: uuid.UUID, rows: Iterable[NewRow]) -> int:
-    """Write rows in bulk; a row whose (job, line) exists is left as it is. Returns rows added.
-
-    COPY into a session temp table, then one INSERT … SELECT … ON CONFLICT DO NOTHING, so
-    re-reading a file (a re-executed run) never duplicates or resets a row. Runs inside the
-    caller's transaction.
+    JSON, codes, dedupe keys and messages hold no raw tab or newline (JSON and `repr` escape
+    them, keys collapse whitespace), so the backslash is the only character to escape.
     """
-    buffer = _copy_lines(rows)
-    if not buffer.getvalue():
-        return 0
-    conn.execute(
-        sa.text(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ("
-            "row_number integer, raw_payload jsonb, normalized_payload jsonb, dedupe_key text, "
-            "status text, error_code text, error_message text)"
+    return _NULL if value is None else value.replace("\\", "\\\\")
+
+
+def _copy_text(job_id: str, batch: RowBatch) -> str:
+    return "".join(
+        f"{job_id}\t{n}\t{_copy_field(raw)}\t{_copy_field(payload)}\t{_copy_field(key)}"
+        f"\t{status}\t{_copy_field(code)}\t{_copy_field(message)}\n"
+        for n, raw, payload, key, status, code, message in zip(
+            batch.row_numbers,
+            batch.raw_payloads,
+            batch.normalized_payloads,
+            batch.dedupe_keys,
+            batch.statuses,
+            batch.error_codes,
+            batch.error_messages,
+            strict=True,
         )
     )
-    with conn.connection.cursor() as cursor:
-        cursor.copy_expert(
-            f"COPY {_STAGE} ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')",
-            buffer,
+
+
+class _CopySource:
+    """A file-like reader for COPY, fed by a thread that prepares the batches ahead.
+
+    While the server parses one batch (psycopg2 releases the GIL as it sends), the thread
+    validates and formats the next, so Python and Postgres work at the same time; the queue
+    holds two batches at most, so memory stays flat. Use it as a context manager: leaving
+    stops the thread even when the COPY failed half-way.
+    """
+
+    _DONE = object()
+
+    def __init__(self, job_id: uuid.UUID, batches: Iterable[RowBatch]) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._produce, args=(str(job_id), iter(batches)), name="copy-rows"
         )
+
+    def __enter__(self) -> _CopySource:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():  # unblock a producer waiting for room in the queue
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+        if exc is not None and self._error is not None:
+            # psycopg2 reports a failed read() as QueryCanceled: raise what really happened
+            raise self._error
+
+    def _produce(self, job_id: str, batches: Iterator[RowBatch]) -> None:
+        try:
+            for batch in batches:
+                if self._stop.is_set():
+                    break
+                if len(batch):
+                    self._queue.put(_copy_text(job_id, batch))
+        except BaseException as error:  # raised again by `read`, in the COPY's thread
+            self._queue.put(error)
+        finally:
+            if isinstance(batches, Generator):
+                batches.close()  # closes the file it streams from
+        self._queue.put(self._DONE)
+
+    def read(self, size: int = -1) -> str:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._error = item
+            raise item
+        return "" if item is self._DONE else item
+
+
+def _lock_job(conn: sa.Connection, job_id: uuid.UUID) -> bool:
+    """Lock the job row until the transaction ends; True when the job has no rows yet."""
+    conn.execute(
+        sa.select(import_jobs.c.id)
+        .where(import_jobs.c.id == job_id)
+        .with_for_update(key_share=True)
+    )
+    query = sa.select(sa.literal(1)).where(import_rows.c.job_id == job_id).limit(1)
+    return conn.execute(query).first() is None
+
+
+def insert_rows(conn: sa.Connection, job_id: uuid.UUID, batches: Iterable[RowBatch]) -> int:
+    """Write rows in bulk, streamed through one COPY; returns how many were added.
+
+    A job without rows gets them by COPY straight into `import_rows`. A job with rows (the
+    step re-run) copies into a temp table and adds only the lines it lacks (INSERT … ON
+    CONFLICT DO NOTHING), so a row is never duplicated or reset. The job row stays locked
+    until the caller's transaction ends, so two writers never race.
+    """
     columns = ", ".join(_COLUMNS)
-    added = conn.execute(
-        sa.text(
-            f"INSERT INTO {import_rows.fullname} (job_id, {columns}) "
-            f"SELECT :job_id, {columns} FROM {_STAGE} "
+    with _CopySource(job_id, batches) as source, conn.connection.cursor() as cursor:
+        if _lock_job(conn, job_id):
+            cursor.copy_expert(f"COPY {import_rows.fullname} ({columns}) FROM STDIN", source)
+            return cursor.rowcount
+        cursor.execute(
+            f"DROP TABLE IF EXISTS {_STAGE}; CREATE TEMP TABLE {_STAGE} AS "
+            f"SELECT {columns} FROM {import_rows.fullname} WITH NO DATA"
+        )
+        cursor.copy_expert(f"COPY {_STAGE} ({columns}) FROM STDIN", source)
+        cursor.execute(
+            f"INSERT INTO {import_rows.fullname} ({columns}) SELECT {columns} FROM {_STAGE} "
             "ON CONFLICT (job_id, row_number) DO NOTHING"
-        ),
-        {"job_id": job_id},
-    ).rowcount
-    conn.execute(sa.text(f"TRUNCATE {_STAGE}"))
-    return added
+        )
+        added = cursor.rowcount
+        cursor.execute(f"DROP TABLE {_STAGE}")
+        return added
 
 
 def failed_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[FailedRow]:
@@ -140,7 +225,7 @@ def failed_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[FailedRow]:
         .where(import_rows.c.job_id == job_id, import_rows.c.status == RowStatus.FAILED)
         .order_by(import_rows.c.row_number)
     )
-    return [FailedRow(*r) for r in conn.execute(query).tuples()]
+    return [FailedRow(*r) for r in conn.execute(query)]
 
 
 def rows_by_status(
@@ -153,4 +238,4 @@ def rows_by_status(
         .where(import_rows.c.job_id == job_id, import_rows.c.status.in_(list(statuses)))
         .order_by(import_rows.c.row_number)
     )
-    return [StoredRow(*r) for r in conn.execute(query).tuples()]
+    return [StoredRow(*r) for r in conn.execute(query)]

@@ -7,6 +7,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from jobsimport_dagster.clients.catalogue import CatalogueClient
+from jobsimport_dagster.clients.http import HttpPolicy
 from jobsimport_dagster.clients.imdb import ImdbClient
 from jobsimport_dagster.clients.omdb import OmdbClient
 from jobsimport_dagster.db.engine import engine_for, resolve_database_url
@@ -65,9 +66,10 @@ class OmdbResource(dg.ConfigurableResource):
 
 class ImdbResource(dg.ConfigurableResource):
     base_url: str
+    timeout_seconds: float = 20.0
 
     def client(self) -> ImdbClient:
-        return ImdbClient(self.base_url)
+        return ImdbClient(self.base_url, policy=HttpPolicy(read_timeout=self.timeout_seconds))
 
 
 class CatalogueResource(dg.ConfigurableResource):
@@ -75,9 +77,12 @@ class CatalogueResource(dg.ConfigurableResource):
 
     base_url: str
     token: str | None = None
+    timeout_seconds: float = 20.0
 
     def client(self) -> CatalogueClient:
-        return CatalogueClient(self.base_url, self.token)
+        return CatalogueClient(
+            self.base_url, self.token, policy=HttpPolicy(read_timeout=self.timeout_seconds)
+        )
 
 
 def _secret(name: str, value: str | None) -> dg.EnvVar | None:

@@ -1,32 +1,28 @@
-"""The adapter contract: a source format is one module declaring its header and mapping a row."""
+"""The adapter contract: a source format is one module declaring its header and mapping cells."""
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from jobsimport_dagster.models import SourceRow
+import pandas as pd
 
 IMDB_ID_COLUMN = "IMDb ID"
-_FORMULA_STARTS = frozenset("=+-@")
+# What `map_frame` returns, all text: the film (movies) or show (shows) as `title`, the date it
+# was watched or started, then fields that are kept but never fail a row (rating … source_uri).
+MAPPED_COLUMNS = (
+    "title",
+    "viewing_date",
+    "year",
+    "imdb_id",
+    "season",
+    "rating",
+    "rewatch",
+    "tags",
+    "review",
+    "source_uri",
+)
 _BOM = "\ufeff"
-
-
-@dataclass(frozen=True)
-class MappedRow:
-    """A row in the pipeline's own terms, cells still as text exactly as the file had them.
-
-    `title` is the film (movies) or the show (shows); `viewing_date` the date the row was
-    watched or started; `extras` carries fields that are kept but never fail a row
-    (rating, rewatch, tags, review, source URI). The only change from the file is `unguard`.
-    """
-
-    line: int
-    title: str
-    viewing_date: str
-    year: str = ""
-    imdb_id: str = ""
-    season: str = ""
-    extras: dict[str, str] = field(default_factory=dict)
+_GUARD = re.compile(r"'[=+\-@]")
 
 
 class Adapter(Protocol):
@@ -51,21 +47,39 @@ class Adapter(Protocol):
         """Why a file this adapter recognises is still refused (a watchlist), else None."""
         ...
 
-    def map_row(self, row: SourceRow) -> MappedRow:
-        """The row's cells in the pipeline's terms; never raises on bad values."""
+    def map_frame(self, cells: pd.DataFrame) -> pd.DataFrame:
+        """A chunk's cells (one text column per header name) as `MAPPED_COLUMNS`, same index.
+
+        Values are the file's text, unguarded and stripped (`text_column`), blank where the
+        source has no such column, and never judged: a bad value is validation's business, so
+        this never raises on one.
+        """
         ...
 
 
 def clean_header(header: Sequence[str]) -> list[str]:
-    """Column names without a UTF-8 BOM or surrounding whitespace, as matching wants them."""
-    return [name.replace(_BOM, "").strip() for name in header]
+    """Column names without a UTF-8 BOM or surrounding whitespace; a blank name gets its position.
+
+    Naming blank columns (`column 5`) keeps every cell of a row with a trailing comma.
+    """
+    names = [name.replace(_BOM, "").strip() for name in header]
+    return [name or f"column {i}" for i, name in enumerate(names, start=1)]
 
 
-def unguard(cell: str) -> str:
-    """The cell without the `'` the failed-rows CSV puts before `=`, `+`, `-` or `@` (SPEC §4).
+def text_column(cells: pd.DataFrame, name: str) -> pd.Series:
+    """A source column unguarded and stripped; blank when the file has no such column."""
+    if name not in cells.columns:
+        return pd.Series("", index=cells.index, dtype=object)
+    return unguard(cells[name]).str.strip()
+
+
+def unguard(column: pd.Series) -> pd.Series:
+    """The cells without the `'` the failed-rows CSV puts before `=`, `+`, `-` or `@` (SPEC §4).
 
     A bare leading `'` is data (the film `'71`), so only the guard pattern is removed.
     """
-    if cell[:1] == "'" and cell[1:2] in _FORMULA_STARTS:
-        return cell[1:]
-    return cell
+    # Guards are rare: one scan of the joined column is far cheaper than a per-cell test.
+    if "\n'" not in "\n".join(("", *column)):
+        return column
+    guarded = column.str.match(_GUARD)
+    return column.where(~guarded, column.str.slice(1))

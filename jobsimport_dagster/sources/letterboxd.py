@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from jobsimport_dagster.models import SourceRow
-from jobsimport_dagster.sources.base import IMDB_ID_COLUMN, MappedRow, unguard
+import pandas as pd
+
+from jobsimport_dagster.sources.base import IMDB_ID_COLUMN, text_column
 
 BASE_COLUMNS = ("Date", "Name", "Year", "Letterboxd URI")
 _LIST_EXPORT = "Letterboxd list export"
@@ -67,23 +68,23 @@ class LetterboxdAdapter:
             return not_a_history_reason(file_name)
         return None
 
-    def map_row(self, row: SourceRow) -> MappedRow:
-        """`Watched Date` is the viewing date when the row has one, else `Date` (SPEC §5)."""
-        get = row.cells.get
-        watched = get("Watched Date", "")
-        return MappedRow(
-            line=row.line,
-            title=unguard(get("Name", "")),
-            viewing_date=unguard(watched if watched.strip() else get("Date", "")),
-            year=unguard(get("Year", "")),
-            imdb_id=unguard(get(IMDB_ID_COLUMN, "")),
-            extras={
-                "rating": unguard(get("Rating", "")),
-                "rewatch": unguard(get("Rewatch", "")),
-                "tags": unguard(get("Tags", "")),
-                "review": unguard(get("Review", "")),
-                "source_uri": unguard(get("Letterboxd URI", "")),
+    def map_frame(self, cells: pd.DataFrame) -> pd.DataFrame:
+        """`Watched Date` is the viewing date where the row has one, else `Date` (SPEC §5)."""
+        watched = text_column(cells, "Watched Date")
+        return pd.DataFrame(
+            {
+                "title": text_column(cells, "Name"),
+                "viewing_date": watched.where(watched != "", text_column(cells, "Date")),
+                "year": text_column(cells, "Year"),
+                "imdb_id": text_column(cells, IMDB_ID_COLUMN),
+                "season": "",
+                "rating": text_column(cells, "Rating"),
+                "rewatch": text_column(cells, "Rewatch"),
+                "tags": text_column(cells, "Tags"),
+                "review": text_column(cells, "Review"),
+                "source_uri": text_column(cells, "Letterboxd URI"),
             },
+            index=cells.index,
         )
 
 

@@ -3,16 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from jobsimport_dagster.models import SourceRow
-from jobsimport_dagster.sources.base import IMDB_ID_COLUMN, MappedRow, unguard
+import pandas as pd
 
-MOVIES_HEADER = ("Title", "Year", "Watched Date", IMDB_ID_COLUMN)
-SHOWS_HEADER = ("Show", "Season", "Started Date", IMDB_ID_COLUMN)
-# What `jobsimport template` prints under the header: one row that imports as it is.
-EXAMPLE_ROWS = {
-    "movies": ("The Matrix", "1999", "2024-05-01", "tt0133093"),
-    "shows": ("Severance", "2", "2025-01-17", "tt11280740"),
-}
+from jobsimport_dagster.sources.base import IMDB_ID_COLUMN, text_column
 
 
 @dataclass(frozen=True)
@@ -22,6 +15,7 @@ class TemplateAdapter:
     type: str
     label: str
     header: tuple[str, ...]
+    example_row: tuple[str, ...]  # printed by `jobsimport template`; it imports as it is
     title_column: str
     date_column: str
     season_column: str | None = None
@@ -41,30 +35,35 @@ class TemplateAdapter:
     def refusal(self, header: Sequence[str], file_name: str) -> str | None:
         return None
 
-    def map_row(self, row: SourceRow) -> MappedRow:
-        get = row.cells.get
-        return MappedRow(
-            line=row.line,
-            title=unguard(get(self.title_column, "")),
-            viewing_date=unguard(get(self.date_column, "")),
-            year=unguard(get("Year", "")),
-            imdb_id=unguard(get(IMDB_ID_COLUMN, "")),
-            season=unguard(get(self.season_column, "")) if self.season_column else "",
+    def map_frame(self, cells: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "title": text_column(cells, self.title_column),
+                "viewing_date": text_column(cells, self.date_column),
+                "year": text_column(cells, "Year"),
+                "imdb_id": text_column(cells, IMDB_ID_COLUMN),
+                "season": text_column(cells, self.season_column) if self.season_column else "",
+                **dict.fromkeys(("rating", "rewatch", "tags", "review", "source_uri"), ""),
+            },
+            index=cells.index,
         )
 
 
 MOVIES_TEMPLATE = TemplateAdapter(
     type="movies",
     label="movies template",
-    header=MOVIES_HEADER,
+    header=("Title", "Year", "Watched Date", IMDB_ID_COLUMN),
+    example_row=("The Matrix", "1999", "2024-05-01", "tt0133093"),
     title_column="Title",
     date_column="Watched Date",
 )
 SHOWS_TEMPLATE = TemplateAdapter(
     type="shows",
     label="shows template",
-    header=SHOWS_HEADER,
+    header=("Show", "Season", "Started Date", IMDB_ID_COLUMN),
+    example_row=("Severance", "2", "2025-01-17", "tt11280740"),
     title_column="Show",
     date_column="Started Date",
     season_column="Season",
 )
+TEMPLATES = {t.type: t for t in (MOVIES_TEMPLATE, SHOWS_TEMPLATE)}

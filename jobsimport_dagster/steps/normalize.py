@@ -2,10 +2,8 @@
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Any
 
-from jobsimport_dagster.sources.base import MappedRow
+import pandas as pd
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -25,55 +23,53 @@ def show_dedupe_key(show: str, season: int) -> str:
     return f"{normalize_title(show)}|s{season}"
 
 
-@dataclass(frozen=True)
-class Seed:
-    """A valid row's `normalized_payload` (the keys later steps read) and its dedupe key."""
+def build_seeds(mapped: pd.DataFrame, import_type: str) -> pd.DataFrame:
+    """The `normalized_payload` of valid rows, one column per key, in the order later steps read.
 
-    payload: dict[str, Any]
-    dedupe_key: str
-
-
-def build_seed(row: MappedRow, import_type: str) -> Seed:
-    """The seed of a row that passed validation, for its import type."""
-    return build_show_seed(row) if import_type == "shows" else build_movie_seed(row)
-
-
-def build_movie_seed(row: MappedRow) -> Seed:
-    """Movies: title, viewing date, year and IMDb ID, plus the never-sent Letterboxd fields."""
-    title = row.title.strip()
-    viewing_date = row.viewing_date.strip()
-    extras = row.extras
-    payload = {
-        "title": title,
-        "viewing_date": viewing_date,
-        "year": _year(row.year),
-        "imdb_id": _text(row.imdb_id),
-        "rating": _text(extras.get("rating", "")),
-        "rewatch": extras.get("rewatch", "").strip().casefold() == "yes",
-        "tags": _text(extras.get("tags", "")),
-        "review": _text(extras.get("review", "")),
-        "source_uri": _text(extras.get("source_uri", "")),
+    movies: title, viewing_date, year, imdb_id, rating, rewatch, tags, review, source_uri;
+    shows: show, season, viewing_date, year, imdb_id. Blank text becomes None; `year` (and
+    `season`) are whole numbers; `rewatch` is Letterboxd's "Yes". `mapped` is an adapter's
+    (already stripped) output.
+    """
+    title = mapped["title"]
+    common = {
+        "viewing_date": mapped["viewing_date"],
+        "year": _whole_numbers(mapped["year"]),
+        "imdb_id": _text_or_none(mapped["imdb_id"]),
     }
-    return Seed(payload, movie_dedupe_key(title, viewing_date))
+    if import_type == "shows":
+        return pd.DataFrame(
+            {"show": title, "season": _whole_numbers(mapped["season"]), **common},
+            index=mapped.index,
+        )
+    return pd.DataFrame(
+        {
+            "title": title,
+            **common,
+            "rating": _text_or_none(mapped["rating"]),
+            "rewatch": mapped["rewatch"].str.casefold() == "yes",
+            "tags": _text_or_none(mapped["tags"]),
+            "review": _text_or_none(mapped["review"]),
+            "source_uri": _text_or_none(mapped["source_uri"]),
+        },
+        index=mapped.index,
+    )
 
 
-def build_show_seed(row: MappedRow) -> Seed:
-    """Shows: the show, its season and the date it was started; a show-season is one record."""
-    show = row.title.strip()
-    season = int(row.season)
-    payload = {
-        "show": show,
-        "season": season,
-        "viewing_date": row.viewing_date.strip(),
-        "year": _year(row.year),
-        "imdb_id": _text(row.imdb_id),
-    }
-    return Seed(payload, show_dedupe_key(show, season))
+def dedupe_keys(seeds: pd.DataFrame, import_type: str) -> list[str]:
+    """Each seed's dedupe key, by the same functions as every other dedupe check."""
+    if import_type == "shows":
+        return [show_dedupe_key(s, n) for s, n in zip(seeds["show"], seeds["season"], strict=True)]
+    return [
+        movie_dedupe_key(t, d) for t, d in zip(seeds["title"], seeds["viewing_date"], strict=True)
+    ]
 
 
-def _text(cell: str) -> str | None:
-    return cell.strip() or None
+def _text_or_none(column: pd.Series) -> pd.Series:
+    return column.where(column != "", None)
 
 
-def _year(cell: str) -> int | None:
-    return int(cell) if cell.strip() else None
+def _whole_numbers(column: pd.Series) -> pd.Series:
+    """Validated digits (or blank) as nullable integers; blank becomes missing (JSON null)."""
+    blank = column == ""
+    return column.where(~blank, "0").astype("int64").astype("Int64").mask(blank)

@@ -1,9 +1,12 @@
-"""Streaming CSV reader: one SourceRow per record, numbered by the physical line it starts on."""
+"""Streaming CSV reader: records in chunks, each numbered by the physical line it starts on."""
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -12,72 +15,123 @@ from jobsimport_dagster.models import SourceRow
 from jobsimport_dagster.sources.base import clean_header
 
 Source = Path | BinaryIO
+CHUNK_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class RecordChunk:
+    """Consecutive records after the header: their start lines and cells, as `csv` read them."""
+
+    header: tuple[str, ...]
+    lines: list[int]
+    records: list[list[str]]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def row(self, position: int) -> SourceRow:
+        """One record as a SourceRow: cells by column, the surplus or shortfall kept apart."""
+        cells = self.records[position]
+        width = len(self.header)
+        return SourceRow(
+            line=self.lines[position],
+            cells=dict(zip(self.header, cells, strict=False)),
+            extra_cells=tuple(cells[width:]),
+            missing_cells=max(0, width - len(cells)),
+        )
 
 
 @contextmanager
 def _text(source: Source) -> Iterator[TextIO]:
-    """The source as text: UTF-8 with an optional BOM, line endings left to `csv`."""
-    if isinstance(source, Path):
-        with source.open(encoding="utf-8-sig", newline="") as handle:
-            yield handle
-        return
-    wrapper = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    """The source as text: UTF-8 with an optional BOM, line endings left to `csv`.
+
+    A byte that is not UTF-8 (past what the intake screen read) rejects the file, naming it.
+    """
     try:
-        yield wrapper
-    finally:
-        wrapper.detach()  # the caller owns the binary stream
+        if isinstance(source, Path):
+            with source.open(encoding="utf-8-sig", newline="") as handle:
+                yield handle
+            return
+        wrapper = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+        try:
+            yield wrapper
+        finally:
+            wrapper.detach()  # the caller owns the binary stream
+    except UnicodeDecodeError as exc:
+        where = f" ({_first_bad_byte(source)})" if isinstance(source, Path) else ""
+        raise FileRejected(
+            f"The file is not UTF-8 text{where}; save it as CSV UTF-8 and drop it again."
+        ) from exc
+
+
+def _first_bad_byte(path: Path) -> str:
+    """`byte 0xE9 on line 7`: the text decoder reads ahead, so find the byte again."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as handle:
+        for block in iter(partial(handle.read, 1 << 16), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                line += exc.object[: exc.start].count(b"\n")
+                return f"byte 0x{exc.object[exc.start]:02X} on line {line}"
+            line += block.count(b"\n")
+    return f"near line {line}"
 
 
 def _records(handle: TextIO) -> Iterator[tuple[int, list[str]]]:
-    """(start line, cells) per record that has any non-blank cell.
+    """(start line, cells) of each record that has a non-blank cell.
 
-    `csv` counts physical lines (`line_num`), so a record that spans lines, and the blank
-    lines skipped before it, keep every later line number true.
+    `csv` counts physical lines (`line_num`), so a record spanning lines, and blank lines
+    skipped before it, leave every later line number true.
     """
     reader = csv.reader(handle)
     start = 1
     try:
         for cells in reader:
-            if any(map(str.strip, cells)):
+            # The first cell decides most rows without scanning the others.
+            if cells and (cells[0].strip() or any(map(str.strip, cells))):
                 yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
         raise FileRejected(f"Line {start} cannot be read as CSV: {exc}.") from exc
-    except UnicodeDecodeError as exc:
-        raise FileRejected(
-            f"The file is not UTF-8 text (a bad byte near line {start}); save it as UTF-8."
-        ) from exc
 
 
-def _header(records: Iterator[tuple[int, list[str]]]) -> list[str]:
+def _header(records: Iterator[tuple[int, list[str]]]) -> tuple[str, ...]:
     first = next(records, None)
     if first is None:
         raise FileRejected("The file is empty: it has no header line.")
-    return clean_header(first[1])
+    return tuple(clean_header(first[1]))
 
 
 def read_header(source: Source) -> list[str]:
     """The cleaned header (no BOM, no surrounding spaces); a prefix of the file is enough."""
     with _text(source) as handle:
-        return _header(_records(handle))
+        return list(_header(_records(handle)))
 
 
-def read_rows(source: Source) -> Iterator[SourceRow]:
-    """Every record after the header, streamed; a record of the wrong width is kept as it is.
+def read_chunks(source: Source, chunk_rows: int = CHUNK_ROWS) -> Iterator[RecordChunk]:
+    """Every record after the header, `chunk_rows` at a time, so memory stays flat.
 
-    Cells are keyed by the cleaned header; cells past its width go to `extra_cells`, and a short
-    record counts its `missing_cells`, so validation can fail it `malformed_row` with nothing lost.
+    A record of the wrong width is kept as it is; validation fails it `malformed_row`.
     """
     with _text(source) as handle:
         records = _records(handle)
         header = _header(records)
-        width = len(header)
-        for line, cells in records:
-            count = len(cells)
-            by_column = dict(zip(header, cells, strict=False))
-            if count == width:
-                yield SourceRow(line, by_column)
-            elif count > width:
-                yield SourceRow(line, by_column, extra_cells=tuple(cells[width:]))
-            else:
-                yield SourceRow(line, by_column, missing_cells=width - count)
+        lines: list[int] = []
+        cells: list[list[str]] = []
+        for line, record in records:
+            lines.append(line)
+            cells.append(record)
+            if len(cells) == chunk_rows:
+                yield RecordChunk(header, lines, cells)
+                lines, cells = [], []
+        if cells:
+            yield RecordChunk(header, lines, cells)
+
+
+def read_rows(source: Source) -> Iterator[SourceRow]:
+    """Every record after the header as a SourceRow, streamed."""
+    for chunk in read_chunks(source):
+        for position in range(len(chunk)):
+            yield chunk.row(position)

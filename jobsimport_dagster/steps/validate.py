@@ -3,11 +3,10 @@
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -16,189 +15,183 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db import jobs
-from jobsimport_dagster.db.rows import NewRow, insert_rows
-from jobsimport_dagster.models import RowOutcome, SourceRow, StepSummary
-from jobsimport_dagster.sources.base import Adapter, MappedRow
-from jobsimport_dagster.steps.normalize import build_seed
-from jobsimport_dagster.steps.read import read_rows
+from jobsimport_dagster.db.rows import RowBatch, insert_rows, json_lines, json_text
+from jobsimport_dagster.models import RowOutcome, StepSummary
+from jobsimport_dagster.sources.base import Adapter
+from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys
+from jobsimport_dagster.steps.read import CHUNK_ROWS, RecordChunk, read_chunks
 
-CHUNK_ROWS = 20_000
 MAX_TITLE_CHARS = 300
 EARLIEST_VIEWING_DATE = date(1900, 1, 1)
 EARLIEST_YEAR = 1870  # the oldest films Letterboxd lists are from the 1870s
-FUTURE_YEARS = 5  # films are listed a few years before release
+FUTURE_YEARS = 5  # films are listed a few years before their release
 _SHOWN_VALUE_CHARS = 60
 # C0 and C1 control characters except TAB, which Netflix titles contain (SOURCES.md).
 _CONTROL = r"[\x00-\x08\x0a-\x1f\x7f-\x9f]"
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
-_YEAR = r"\d{4}"
-_SEASON = r"0*[1-9]\d{0,2}"
-_IMDB_ID = r"tt\d{7,}"
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One check on one column of the frame: `passes` is True where a row is fine.
+    """One vectorised check of one mapped column: `passes` is True where a row is fine.
 
-    `message` gets the row (frame columns by name, `shown` = the checked value quoted) and
-    names the bad value in one sentence.
+    `message` is formatted with `value` (the bad value, quoted), `length`, `fields` and `width`
+    (the row's and the header's field counts) and names the bad value in one sentence.
     """
 
     key: str
     code: RowCode
     column: str
     passes: Callable[[pd.Series], pd.Series]
-    message: Callable[[dict], str]
+    message: str
 
 
-def _blank_ok(match: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
-    """An optional column: empty passes, anything else must match."""
-    return lambda s: (s.str.strip() == "") | match(s.str.strip())
-
-
-def _real_iso_date(s: pd.Series) -> pd.Series:
-    text = s.str.strip()
-    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    return text.str.fullmatch(_ISO_DATE) & parsed.notna()
-
-
-def _date_within(low: date, high: date) -> Callable[[pd.Series], pd.Series]:
-    def passes(s: pd.Series) -> pd.Series:
-        parsed = pd.to_datetime(s.str.strip(), format="%Y-%m-%d", errors="coerce")
-        return parsed.isna() | parsed.between(pd.Timestamp(low), pd.Timestamp(high))
-
-    return passes
-
-
-def _year_within(low: int, high: int) -> Callable[[pd.Series], pd.Series]:
-    def passes(s: pd.Series) -> pd.Series:
-        return s.str.fullmatch(_YEAR) & pd.to_numeric(s, errors="coerce").between(low, high)
-
-    return passes
+def _iso_dates(column: pd.Series) -> pd.Series:
+    return pd.to_datetime(column, format="%Y-%m-%d", errors="coerce")
 
 
 @cache
 def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
-    """Every rule, in precedence order: a row failing several gets the first one's code.
+    """Every rule in precedence order: a row that fails several gets the first one's code.
 
-    Precedence: malformed_row (the cells are shifted, so nothing else in the row can be
-    trusted), then invalid_title (including a bad season), invalid_date, invalid_year,
-    invalid_imdb_id. Rating, review and tags are never checked.
+    malformed_row first (its cells are shifted, so nothing else in it can be trusted), then
+    invalid_title (a bad season too: it is part of the show's title), invalid_date,
+    invalid_year, invalid_imdb_id. Rating, review and tags are never checked.
     """
     latest_date = today + timedelta(days=1)  # a viewer east of UTC is already on tomorrow
     latest_year = today.year + FUTURE_YEARS
-    rules = [
+    title_rules = (
         Rule(
             "malformed",
             RowCode.MALFORMED_ROW,
             "malformed",
             lambda s: ~s,
-            lambda r: f"The row has {r['fields']} fields but the header has {r['width']}.",
+            "The row has {fields} fields but the header has {width}.",
         ),
         Rule(
             "title_blank",
             RowCode.INVALID_TITLE,
             "title",
-            lambda s: s.str.strip() != "",
-            lambda r: f"The title {r['shown']} is empty or only spaces.",
+            lambda s: s != "",
+            "The title is empty or only spaces.",
         ),
         Rule(
             "title_control",
             RowCode.INVALID_TITLE,
             "title",
             lambda s: ~s.str.contains(_CONTROL, regex=True),
-            lambda r: f"The title {r['shown']} contains control characters.",
+            "The title {value} contains control characters.",
         ),
         Rule(
             "title_length",
             RowCode.INVALID_TITLE,
             "title",
-            lambda s: s.str.strip().str.len() <= MAX_TITLE_CHARS,
-            lambda r: (
-                f"The title {r['shown']} is {len(r['title'].strip())} characters long; "
-                f"at most {MAX_TITLE_CHARS} are allowed."
-            ),
+            lambda s: s.str.len() <= MAX_TITLE_CHARS,
+            f"The title {{value}} is {{length}} characters long; at most {MAX_TITLE_CHARS} fit.",
         ),
-    ]
-    if import_type == "shows":
-        rules.append(
-            Rule(
-                "season",
-                RowCode.INVALID_TITLE,
-                "season",
-                lambda s: s.str.strip().str.fullmatch(_SEASON),
-                lambda r: f"The season {r['shown']} is not a whole number from 1 to 999.",
-            )
-        )
-    rules += [
+    )
+    season_rules = (
+        Rule(
+            "season",
+            RowCode.INVALID_TITLE,
+            "season",
+            lambda s: s.str.fullmatch(r"0*[1-9]\d{0,2}"),
+            "The season {value} is not a whole number from 1 to 999.",
+        ),
+    )
+    other_rules = (
         Rule(
             "date_form",
             RowCode.INVALID_DATE,
             "viewing_date",
-            _real_iso_date,
-            lambda r: f"The date {r['shown']} is not a real date in YYYY-MM-DD form.",
+            lambda s: s.str.fullmatch(r"\d{4}-\d{2}-\d{2}") & _iso_dates(s).notna(),
+            "The date {value} is not a real date in YYYY-MM-DD form.",
         ),
         Rule(
             "date_range",
             RowCode.INVALID_DATE,
             "viewing_date",
-            _date_within(EARLIEST_VIEWING_DATE, latest_date),
-            lambda r: (
-                f"The date {r['shown']} is not between {EARLIEST_VIEWING_DATE} and {latest_date}."
+            lambda s: (
+                _iso_dates(s).isna()
+                | _iso_dates(s).between(
+                    pd.Timestamp(EARLIEST_VIEWING_DATE), pd.Timestamp(latest_date)
+                )
             ),
+            f"The date {{value}} is not between {EARLIEST_VIEWING_DATE} and {latest_date}.",
         ),
         Rule(
             "year",
             RowCode.INVALID_YEAR,
             "year",
-            _blank_ok(_year_within(EARLIEST_YEAR, latest_year)),
-            lambda r: f"The year {r['shown']} is not a year from {EARLIEST_YEAR} to {latest_year}.",
+            # Four digits compare as text in numeric order; Letterboxd leaves some years empty.
+            lambda s: (
+                (s == "")
+                | (s.str.fullmatch(r"\d{4}") & (s >= str(EARLIEST_YEAR)) & (s <= str(latest_year)))
+            ),
+            f"The year {{value}} is not a year from {EARLIEST_YEAR} to {latest_year}.",
         ),
         Rule(
             "imdb_id",
             RowCode.INVALID_IMDB_ID,
             "imdb_id",
-            _blank_ok(lambda s: s.str.fullmatch(_IMDB_ID)),
-            lambda r: f"The IMDb ID {r['shown']} is not of the form tt1234567.",
+            lambda s: (s == "") | s.str.fullmatch(r"tt\d{7,}"),
+            "The IMDb ID {value} is not of the form tt1234567.",
         ),
-    ]
-    return tuple(rules)
+    )
+    if import_type == "shows":
+        return title_rules + season_rules + other_rules
+    return title_rules + other_rules
 
 
 @cache
 def schema_for(import_type: str, today: date) -> pa.DataFrameSchema:
-    """The pandera schema of a chunk: one named check per rule, only the mapped columns."""
+    """The pandera schema of a chunk: one named check per rule, over the checked columns only."""
     checks: dict[str, list[pa.Check]] = {}
     for rule in rules_for(import_type, today):
         checks.setdefault(rule.column, []).append(pa.Check(rule.passes, name=rule.key))
     return pa.DataFrameSchema(
         {
-            column: pa.Column(bool if column == "malformed" else str, column_checks)
+            # object, not str: pandera would test every cell's type, and the frame is ours.
+            column: pa.Column(bool if column == "malformed" else object, column_checks)
             for column, column_checks in checks.items()
         }
     )
 
 
-def build_frame(sources: Sequence[SourceRow], mapped: Sequence[MappedRow]) -> pd.DataFrame:
-    """The chunk as columns of text, plus the field counts `malformed_row` needs."""
-    return pd.DataFrame(
-        {
-            "title": [m.title for m in mapped],
-            "viewing_date": [m.viewing_date for m in mapped],
-            "year": [m.year for m in mapped],
-            "imdb_id": [m.imdb_id for m in mapped],
-            "season": [m.season for m in mapped],
-            "malformed": [s.is_malformed for s in sources],
-            "fields": [len(s.cells) + len(s.extra_cells) for s in sources],
-            "width": [len(s.cells) + s.missing_cells for s in sources],
-        }
+@dataclass(frozen=True)
+class CheckedChunk:
+    """A chunk after validation: its records, cells, mapped cells and failed rows by position."""
+
+    records: RecordChunk
+    cells: pd.DataFrame
+    mapped: pd.DataFrame
+    failures: dict[int, RowOutcome]
+
+    def failed_lines(self) -> list[tuple[int, RowOutcome]]:
+        """(line, outcome) of each failed row, in file order."""
+        return [(self.records.lines[p], self.failures[p]) for p in sorted(self.failures)]
+
+
+def cells_frame(chunk: RecordChunk) -> pd.DataFrame:
+    """The records as one text column per header name; a ragged record is cut or padded."""
+    width = len(chunk.header)
+    records = [
+        cells if len(cells) == width else (cells + [""] * width)[:width] for cells in chunk.records
+    ]
+    return pd.DataFrame(records, columns=list(chunk.header), dtype=object)
+
+
+def find_failures(
+    chunk: RecordChunk, mapped: pd.DataFrame, import_type: str, today: date
+) -> dict[int, RowOutcome]:
+    """Run the schema lazily over the mapped columns it checks; one outcome per bad row."""
+    width = len(chunk.header)
+    schema = schema_for(import_type, today)
+    frame = pd.DataFrame(
+        {column: mapped[column] for column in schema.columns if column in mapped}
+        | {"malformed": [len(cells) != width for cells in chunk.records]}
     )
-
-
-def find_failures(frame: pd.DataFrame, import_type: str, today: date) -> dict[int, RowOutcome]:
-    """Run the schema lazily; one failed outcome per bad row position, by rule precedence."""
     try:
-        schema_for(import_type, today).validate(frame, lazy=True)
+        schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     else:
@@ -207,52 +200,69 @@ def find_failures(frame: pd.DataFrame, import_type: str, today: date) -> dict[in
     rank = {rule.key: i for i, rule in enumerate(rules)}
     cases = cases[cases["check"].isin(rank.keys())]
     first = cases.assign(rank=cases["check"].map(rank)).groupby("index")["rank"].min()
-    outcomes: dict[int, RowOutcome] = {}
+    outcomes = {}
     for position, rule_rank in first.items():
         rule = rules[rule_rank]
-        row = frame.iloc[position].to_dict()
-        row["shown"] = _shown(row[rule.column])
-        outcomes[int(position)] = RowOutcome(RowStatus.FAILED, rule.code, rule.message(row))
+        value = str(frame.at[position, rule.column])
+        message = rule.message.format(
+            value=_shown(value),
+            length=len(value),
+            fields=len(chunk.records[position]),
+            width=width,
+        )
+        outcomes[int(position)] = RowOutcome(RowStatus.FAILED, rule.code, message)
     return outcomes
 
 
-def check_rows(rows: Sequence[SourceRow], adapter: Adapter, *, today: date) -> list[NewRow]:
-    """Each row as it is written: `pending` with its seed, or `failed` with a code and message."""
-    mapped = [adapter.map_row(r) for r in rows]
-    failures = find_failures(build_frame(rows, mapped), adapter.type, today)
-    checked = []
-    for position, (source, row) in enumerate(zip(rows, mapped, strict=True)):
-        outcome = failures.get(position)
-        if outcome is None:
-            seed = build_seed(row, adapter.type)
-            checked.append(
-                NewRow(
-                    row_number=source.line,
-                    raw_payload=source.raw_payload(),
-                    status=RowStatus.PENDING,
-                    normalized_payload=seed.payload,
-                    dedupe_key=seed.dedupe_key,
-                )
-            )
-        else:
-            checked.append(
-                NewRow(
-                    row_number=source.line,
-                    raw_payload=source.raw_payload(),
-                    status=outcome.status,
-                    error_code=outcome.code,
-                    error_message=outcome.message,
-                )
-            )
-    return checked
+def check_chunk(chunk: RecordChunk, adapter: Adapter, *, today: date) -> CheckedChunk:
+    """Map a chunk with its adapter and validate it."""
+    cells = cells_frame(chunk)
+    mapped = adapter.map_frame(cells)
+    failures = find_failures(chunk, mapped, adapter.type, today)
+    return CheckedChunk(chunk, cells, mapped, failures)
 
 
 def check_file(
     path: Path, adapter: Adapter, *, today: date, chunk_rows: int = CHUNK_ROWS
-) -> Iterator[list[NewRow]]:
-    """The file streamed and checked chunk by chunk, so memory stays flat however long it is."""
-    for chunk in _chunks(read_rows(path), chunk_rows):
-        yield check_rows(chunk, adapter, today=today)
+) -> Iterator[CheckedChunk]:
+    """The file streamed and checked a chunk at a time, so memory stays flat."""
+    for chunk in read_chunks(path, chunk_rows):
+        yield check_chunk(chunk, adapter, today=today)
+
+
+def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
+    """The chunk's rows as written: `pending` with seed and dedupe key, or `failed` with a code.
+
+    `raw_payload` is every cell by column; a ragged row's own cells (surplus included) are kept.
+    """
+    records = checked.records
+    count = len(records)
+    failed = checked.failures
+    valid = [p not in failed for p in range(count)]
+    seeds = build_seeds(checked.mapped[valid], import_type)
+    raw = json_lines(checked.cells)
+    width = len(records.header)
+    for position, cells in enumerate(records.records):
+        if len(cells) != width:
+            raw[position] = json_text(records.row(position).raw_payload())
+    payloads: list[str | None] = [None] * count
+    keys: list[str | None] = [None] * count
+    valid_positions = [p for p in range(count) if valid[p]]
+    for position, payload, key in zip(
+        valid_positions, json_lines(seeds), dedupe_keys(seeds, import_type), strict=True
+    ):
+        payloads[position] = payload
+        keys[position] = key
+    outcomes = [failed.get(p) for p in range(count)]
+    return RowBatch(
+        row_numbers=records.lines,
+        raw_payloads=raw,
+        statuses=[RowStatus.PENDING if o is None else o.status for o in outcomes],
+        normalized_payloads=payloads,
+        dedupe_keys=keys,
+        error_codes=[None if o is None else o.code for o in outcomes],
+        error_messages=[None if o is None else o.message for o in outcomes],
+    )
 
 
 def run_validate(
@@ -271,13 +281,18 @@ def run_validate(
     started = time.monotonic()
     today = today or datetime.now(UTC).date()
     codes: Counter[str] = Counter()
-    rows_in = added = 0
-    for checked in check_file(path, adapter, today=today, chunk_rows=chunk_rows):
-        rows_in += len(checked)
-        codes.update(r.error_code for r in checked if r.error_code)
-        added += insert_rows(conn, job_id, checked)
+    rows_in = 0
+
+    def batches() -> Iterator[RowBatch]:
+        nonlocal rows_in
+        for checked in check_file(path, adapter, today=today, chunk_rows=chunk_rows):
+            rows_in += len(checked.records)
+            codes.update(str(o.code) for o in checked.failures.values())
+            yield row_batch(checked, adapter.type)
+
+    added = insert_rows(conn, job_id, batches())
     jobs.refresh_counters(conn, job_id)
-    invalid = sum(codes.values())
+    invalid = codes.total()
     return StepSummary(
         step="validate",
         rows_in=rows_in,
@@ -287,15 +302,8 @@ def run_validate(
     )
 
 
-def _chunks(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _shown(value: object) -> str:
+def _shown(value: str) -> str:
     """The bad value quoted for a message, cut short so a message stays one readable line."""
-    text = str(value)
-    if len(text) > _SHOWN_VALUE_CHARS:
-        return repr(text[:_SHOWN_VALUE_CHARS]) + "…"
-    return repr(text)
+    if len(value) > _SHOWN_VALUE_CHARS:
+        return repr(value[:_SHOWN_VALUE_CHARS]) + "…"
+    return repr(value)

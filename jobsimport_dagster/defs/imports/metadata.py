@@ -28,7 +28,7 @@ def step_metadata(summary: StepSummary) -> dict[str, dg.MetadataValue]:
         "seconds": dg.MetadataValue.float(round(summary.seconds, 3)),
     }
     for name, value in summary.counts.items():
-        metadata[name] = dg.MetadataValue.int(value)
+        metadata[str(name)] = dg.MetadataValue.int(value)
     return metadata
 
 

@@ -1,0 +1,138 @@
+"""Benchmark: dedupe + enrich + insert of 2,000 rows against the stand-ins (issue #3).
+
+Each upstream call gets 25 ms of latency. A row needs one OMDb `t=` call and one POST, so the
+limit at concurrency C is C / (2 x 25 ms) rows/s. Prints rows/s, the ratio to that limit and
+the overhead per row outside upstream calls, at concurrency 1 and 8, measured in one run.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--rows 2000] [--latency-ms 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from jobsimport_dagster.clients.catalogue import CatalogueClient
+from jobsimport_dagster.clients.http import HttpPolicy
+from jobsimport_dagster.clients.imdb import ImdbClient
+from jobsimport_dagster.clients.omdb import OmdbClient
+from jobsimport_dagster.db import claims, jobs
+from jobsimport_dagster.db.embedded import start_embedded_postgres
+from jobsimport_dagster.db.migrate import upgrade_to_head
+from jobsimport_dagster.sources.registry import get_adapter
+from jobsimport_dagster.standins import Faults
+from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
+from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
+from jobsimport_dagster.standins.server import start_all
+from jobsimport_dagster.steps.dedupe import run_dedupe
+from jobsimport_dagster.steps.enrich import run_enrich
+from jobsimport_dagster.steps.insert import run_insert
+from jobsimport_dagster.steps.lookups import CachedLookups
+from jobsimport_dagster.steps.validate import run_validate
+
+UPSTREAM_CALLS_PER_ROW = 2  # OMDb t= and POST /movies
+
+
+def write_diary(path: Path, rows: int, tag: str) -> None:
+    start = date(2020, 1, 1)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n")
+        for n in range(rows):
+            day = (start + timedelta(days=n % 1500)).isoformat()
+            out.write(
+                f"{day},Bench {tag} Film {n},{1950 + n % 70},https://boxd.it/b{n},4,,,{day}\n"
+            )
+
+
+def run_once(engine: sa.Engine, urls: dict[str, str], csv: Path, concurrency: int) -> float:
+    with engine.begin() as conn:
+        job = jobs.create_job(
+            conn,
+            jobs.NewImportJob(
+                partition_key=f"movies-bench-{uuid.uuid4().hex[:8]}",
+                type="movies",
+                source="letterboxd-diary",
+                file_name=csv.name,
+                file_sha256="0" * 64,
+                file_bytes=csv.stat().st_size,
+                uploaded_by="bench",
+            ),
+        )
+        run_validate(
+            conn, job_id=job.id, path=csv, adapter=get_adapter("letterboxd-diary", "movies")
+        )
+    policy = HttpPolicy(read_timeout=5.0)
+    catalogue = CatalogueClient(urls["catalogue"], DEFAULT_TOKEN, policy=policy)
+    lookups = CachedLookups(
+        engine,
+        omdb=OmdbClient(urls["omdb"], DEFAULT_API_KEY, policy=policy, requests_per_second=1000),
+        imdb=ImdbClient(urls["imdb"], policy=policy),
+        daily_budget=1_000_000,
+        now=lambda: datetime.now(UTC),
+    )
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        claims.take_rows(conn, job.id, dry_run=False, skip_duplicates=True)
+        run_dedupe(
+            conn,
+            job_id=job.id,
+            import_type="movies",
+            source="letterboxd-diary",
+            skip_duplicates=True,
+            catalogue_records=catalogue.list_movies(),
+        )
+    run_enrich(
+        engine, job_id=job.id, import_type="movies", lookups=lookups,
+        concurrency=concurrency, report=lambda _: None,
+    )  # fmt: skip
+    summary = run_insert(
+        engine, job_id=job.id, import_type="movies", dry_run=False, client=catalogue,
+        concurrency=concurrency, report=lambda _: None,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        counts = jobs.count_rows(conn, job.id)
+    assert counts.success == counts.total, counts
+    assert summary.counts.get("success") == counts.total
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--latency-ms", type=float, default=25.0)
+    args = parser.parse_args()
+    latency = args.latency_ms / 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        url = start_embedded_postgres(Path(tmp) / "pg", delete_on_exit=True)
+        engine = sa.create_engine(url, pool_size=20)
+        upgrade_to_head(engine)
+        with start_all() as standins:
+            for running in (standins.omdb, standins.imdb, standins.catalogue):
+                running.standin.set_faults(Faults(latency_ms=args.latency_ms))
+            print(f"{args.rows} rows, {args.latency_ms:.0f} ms per upstream call, "
+                  f"{UPSTREAM_CALLS_PER_ROW} calls per row")  # fmt: skip
+            for concurrency in (1, 8):
+                csv = Path(tmp) / f"bench-c{concurrency}.csv"
+                write_diary(csv, args.rows, tag=f"c{concurrency}")
+                elapsed = run_once(engine, standins.urls(), csv, concurrency)
+                rate = args.rows / elapsed
+                limit = concurrency / (UPSTREAM_CALLS_PER_ROW * latency)
+                upstream = args.rows * UPSTREAM_CALLS_PER_ROW * latency / concurrency
+                overhead_ms = (elapsed - upstream) / args.rows * concurrency * 1000
+                print(
+                    f"concurrency {concurrency}: {elapsed:.2f} s, {rate:.1f} rows/s, "
+                    f"limit {limit:.1f} rows/s, ratio {rate / limit:.3f} (target >= 0.8), "
+                    f"overhead {overhead_ms:.2f} ms/row outside upstream calls (target <= 2)"
+                )
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""`import_job` executed for a partition: real Postgres, real Dagster instance, real stand-ins."""
+
+import hashlib
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from jobsimport_dagster.db import jobs
+from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.defs.imports.jobs import import_job
+from jobsimport_dagster.defs.resources import (
+    CatalogueResource,
+    DatabaseResource,
+    ImdbResource,
+    OmdbResource,
+    PipelineResource,
+    UploadFolderResource,
+)
+from jobsimport_dagster.intake import folders
+from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
+from jobsimport_dagster.standins.faults import Faults
+from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
+from jobsimport_dagster.standins.server import StandinGroup, start_all
+
+AGOS = "letterboxd/agosvenezia_diary_2024-06-01.csv"
+EXTRATONE = "letterboxd/extratone_diary_2024_crlf.csv"
+
+
+@pytest.fixture
+def standins() -> Iterator[StandinGroup]:
+    with start_all() as group:
+        yield group
+
+
+@dataclass
+class Importer:
+    """Drops files the way the sensor accepts them and runs their partition in process."""
+
+    instance: dg.DagsterInstance
+    engine: sa.Engine
+    database_url: str
+    root: Path
+    standins: StandinGroup
+    count: int = 0
+
+    def accept(self, source: Path, *, import_type: str = "movies", dry_run: bool = False) -> str:
+        self.count += 1
+        data = source.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{import_type}{'-dry' if dry_run else ''}-20261124T000000-t{self.count}-{digest[:8]}"
+        shutil.copyfile(source, folders.archive_path(self.root, key))
+        with self.engine.begin() as conn:
+            jobs.create_job(
+                conn,
+                jobs.NewImportJob(
+                    partition_key=key,
+                    type=import_type,
+                    source="letterboxd-diary",
+                    file_name=source.name,
+                    file_sha256=digest,
+                    file_bytes=len(data),
+                    uploaded_by="tester",
+                    dry_run=dry_run,
+                ),
+            )
+        self.instance.add_dynamic_partitions("import_files", [key])
+        return key
+
+    def omdb(self, **changes: Any) -> OmdbResource:
+        settings: dict[str, Any] = {
+            "base_url": self.standins.urls()["omdb"],
+            "api_key": DEFAULT_API_KEY,
+            "timeout_seconds": 1.0,
+            "requests_per_second": 500.0,
+        }
+        return OmdbResource(**{**settings, **changes})
+
+    def resources(self, **overrides: Any) -> dict[str, Any]:
+        urls = self.standins.urls()
+        resources: dict[str, Any] = {
+            "database": DatabaseResource(url=self.database_url),
+            "upload_folder": UploadFolderResource(path=str(self.root), max_upload_bytes=10_485_760),
+            "pipeline": PipelineResource(concurrency=8),
+            "omdb": self.omdb(),
+            "imdb": ImdbResource(base_url=urls["imdb"], timeout_seconds=1.0),
+            "catalogue": CatalogueResource(
+                base_url=urls["catalogue"], token=DEFAULT_TOKEN, timeout_seconds=1.0
+            ),
+        }
+        resources.update(overrides)
+        return resources
+
+    def run(self, key: str, *, run_config: dict[str, Any] | None = None, **overrides: Any):
+        return import_job.execute_in_process(
+            partition_key=key,
+            instance=self.instance,
+            resources=self.resources(**overrides),
+            run_config=run_config or {},
+            raise_on_error=False,
+        )
+
+    def job(self, key: str) -> jobs.ImportJob:
+        with self.engine.connect() as conn:
+            job = jobs.get_job(conn, partition_key=key)
+        assert job is not None
+        return job
+
+    def rows(self, key: str) -> list[dict[str, Any]]:
+        job = self.job(key)
+        with self.engine.connect() as conn:
+            result = conn.execute(
+                sa.select(import_rows).where(import_rows.c.job_id == job.id).order_by(
+                    import_rows.c.row_number
+                )
+            )
+            return [dict(r._mapping) for r in result]
+
+
+@pytest.fixture
+def importer(
+    dagster_instance: dg.DagsterInstance,
+    engine: sa.Engine,
+    database_url: str,
+    tmp_path: Path,
+    standins: StandinGroup,
+) -> Importer:
+    folders.ensure_tree(tmp_path)
+    return Importer(dagster_instance, engine, database_url, tmp_path, standins)
+
+
+def _by_status(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
+
+
+def _assert_counters_match(job: jobs.ImportJob, rows: list[dict[str, Any]]) -> None:
+    by_status = _by_status(rows)
+    assert job.total_rows == len(rows)
+    assert job.success_rows == by_status.get("success", 0)
+    assert job.failed_rows == by_status.get("failed", 0)
+    assert job.skipped_rows == by_status.get("skipped", 0)
+    assert job.processed_rows == job.success_rows + job.failed_rows + job.skipped_rows
+
+
+def test_real_diary_imports_every_row_once(importer: Importer, shared_data: Path) -> None:
+    key = importer.accept(shared_data / AGOS)
+    result = importer.run(key)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    rows = importer.rows(key)
+    job = importer.job(key)
+    _assert_counters_match(job, rows)
+    assert job.status in ("completed", "partial")
+    success = [r for r in rows if r["status"] == "success"]
+    assert len(success) > 200
+    assert all(r["target_record_id"] for r in success)
+    # Every record was posted exactly once and carries the file's viewing date (Watched Date).
+    stats = importer.standins.catalogue.standin.stats()
+    assert stats["duplicates"] == 0
+    assert stats["stored"]["movies"] == len(success)
+    first = rows[0]
+    assert first["normalized_payload"]["body"]["viewingDate"] == "2023-09-01T00:00:00.000Z"
+    assert first["raw_payload"]["Watched Date"] == "2023-09-01"
+    assert all(r["attempt_count"] == 1 for r in rows if r["status"] == "success")
+
+
+def test_reimport_of_the_same_file_posts_nothing(importer: Importer, shared_data: Path) -> None:
+    first = importer.accept(shared_data / AGOS)
+    assert importer.run(first).success
+    posted = importer.standins.catalogue.standin.stats()["stored"]["movies"]
+    second = importer.accept(shared_data / AGOS)
+    assert importer.run(second).success
+    rows = importer.rows(second)
+    assert importer.standins.catalogue.standin.stats()["stored"]["movies"] == posted
+    assert not [r for r in rows if r["status"] == "success"]
+    codes = {r["error_code"] for r in rows if r["status"] == "skipped"}
+    assert "already_imported" in codes
+
+
+def test_dry_run_posts_nothing_then_a_real_run_imports(importer: Importer, shared_data: Path) -> None:
+    key = importer.accept(shared_data / EXTRATONE, dry_run=True)
+    assert importer.run(key).success
+    rows = importer.rows(key)
+    dry = [r for r in rows if r["error_code"] == "dry_run"]
+    assert dry and all("body" in r["normalized_payload"] for r in dry)
+    assert importer.standins.catalogue.standin.stats()["stored"]["movies"] == 0
+    result = importer.run(key, run_config={"ops": {"start_import": {"config": {"dry_run": False}}}})
+    assert result.success
+    rows = importer.rows(key)
+    assert not [r for r in rows if r["error_code"] == "dry_run"]
+    assert importer.standins.catalogue.standin.stats()["stored"]["movies"] == len(dry)
+
+
+def test_faults_everywhere_still_post_each_record_once(
+    importer: Importer, shared_data: Path
+) -> None:
+    faults = Faults(error_rate=0.2, rate_429=0.05, hang_rate=0.03, hang_seconds=2.0, seed=7)
+    for running in (importer.standins.omdb, importer.standins.imdb):
+        running.standin.set_faults(faults)
+    importer.standins.catalogue.standin.set_faults(
+        Faults(
+            error_rate=0.15,
+            rate_429=0.05,
+            store_then_fail_rate=0.05,
+            store_then_hang_rate=0.03,
+            hang_seconds=2.0,
+            seed=11,
+        )
+    )
+    key = importer.accept(shared_data / AGOS)
+    result = importer.run(key)
+    rows = importer.rows(key)
+    assert result.success, _by_status(rows)
+    stats = importer.standins.catalogue.standin.stats()
+    assert stats["duplicates"] == 0
+    success = [r for r in rows if r["status"] == "success"]
+    assert stats["stored"]["movies"] == len(success)
+    assert not [r for r in rows if r["error_code"] in ("upstream_unavailable", "insert_failed")]
+
+
+def test_budget_spent_fails_the_run_and_the_next_day_finishes_it(
+    importer: Importer, shared_data: Path
+) -> None:
+    key = importer.accept(shared_data / AGOS)
+    result = importer.run(key, omdb=importer.omdb(daily_budget=50))
+    assert not result.success
+    rows = importer.rows(key)
+    exhausted = [r for r in rows if r["error_code"] == "omdb_budget_exhausted"]
+    assert exhausted
+    assert importer.job(key).status in ("failed", "partial")
+    calls_before = importer.standins.omdb.standin.stats()["requests"]
+    assert importer.run(key, omdb=importer.omdb(daily_budget=1000, clock_shift_days=1)).success
+    rows = importer.rows(key)
+    assert not [r for r in rows if r["error_code"] == "omdb_budget_exhausted"]
+    assert importer.job(key).status in ("completed", "partial")
+    # Only rows that never got an answer cost new calls: cached answers are not asked again.
+    new_calls = importer.standins.omdb.standin.stats()["requests"] - calls_before
+    assert 0 < new_calls < len(rows)
+
+
+def test_missing_token_stops_the_run_naming_the_variable(
+    importer: Importer, shared_data: Path
+) -> None:
+    key = importer.accept(shared_data / AGOS)
+    no_token = CatalogueResource(base_url=importer.standins.urls()["catalogue"], token=None)
+    result = importer.run(key, catalogue=no_token)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "ASHISHDOTME_TOKEN" in str(failure.event_specific_data.error)
+    rows = importer.rows(key)
+    assert {r["status"] for r in rows} <= {"pending", "failed"}
+    assert importer.job(key).status == "failed"
+    assert uuid.UUID(str(importer.job(key).id))

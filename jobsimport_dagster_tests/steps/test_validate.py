@@ -1,0 +1,320 @@
+"""Validation: each bad row gets one clear outcome; good rows are stored with their seed."""
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from jobsimport_dagster.codes import RowCode, RowStatus
+from jobsimport_dagster.db.jobs import NewImportJob, create_job, get_job
+from jobsimport_dagster.db.rows import failed_rows, rows_by_status
+from jobsimport_dagster.errors import FileRejected
+from jobsimport_dagster.sources.base import Adapter
+from jobsimport_dagster.sources.letterboxd import DIARY
+from jobsimport_dagster.sources.template import MOVIES_TEMPLATE, SHOWS_TEMPLATE
+from jobsimport_dagster.steps.validate import check_file, run_validate
+
+TODAY = date(2025, 1, 1)
+MOVIES = "Title,Year,Watched Date,IMDb ID"
+SHOWS = "Show,Season,Started Date,IMDb ID"
+DIARY_HEADER = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date"
+LONG_TITLE = "a" * 301
+
+
+def outcomes(tmp_path: Path, header: str, rows: list[str], adapter: Adapter) -> list[tuple]:
+    """(line, code, message) of every failed row of a file with this header and these rows."""
+    path = tmp_path / "file.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return [
+        (line, outcome.code, outcome.message)
+        for checked in check_file(path, adapter, today=TODAY)
+        for line, outcome in checked.failed_lines()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "code", "message"),
+    [
+        # a field too many (an unquoted comma in a title)
+        ("Red, White and Blue,2023,2024-03-05,", RowCode.MALFORMED_ROW,
+         "The row has 5 fields but the header has 4."),
+        # fields missing
+        ("Up,2009", RowCode.MALFORMED_ROW, "The row has 2 fields but the header has 4."),
+        # a title that is only spaces
+        ('"   ",2009,2024-01-01,', RowCode.INVALID_TITLE, "The title is empty or only spaces."),
+        # an empty title
+        (",2009,2024-01-01,", RowCode.INVALID_TITLE, "The title is empty or only spaces."),
+        # a control character (a BEL pasted from a terminal)
+        ("Up\x07,2009,2024-01-01,", RowCode.INVALID_TITLE,
+         "The title 'Up\\x07' contains control characters."),
+        # a quoted title spanning lines
+        ('"Up\nand away",2009,2024-01-01,', RowCode.INVALID_TITLE,
+         "The title 'Up\\nand away' contains control characters."),
+        # too long to be a title; the message quotes only its start
+        (f"{LONG_TITLE},2009,2024-01-01,", RowCode.INVALID_TITLE,
+         f"The title '{'a' * 60}'… is 301 characters long; at most 300 fit."),
+        # not a calendar date
+        ("Up,2009,2023-02-30,", RowCode.INVALID_DATE,
+         "The date '2023-02-30' is not a real date in YYYY-MM-DD form."),
+        # a US-style date (the template and Letterboxd use ISO dates)
+        ("Up,2009,08/02/2026,", RowCode.INVALID_DATE,
+         "The date '08/02/2026' is not a real date in YYYY-MM-DD form."),
+        # unpadded month and day
+        ("Up,2009,2024-1-5,", RowCode.INVALID_DATE,
+         "The date '2024-1-5' is not a real date in YYYY-MM-DD form."),
+        # no date at all
+        ("Up,2009,,", RowCode.INVALID_DATE, "The date '' is not a real date in YYYY-MM-DD form."),
+        # a viewing date in the future (past tomorrow: a viewer east of UTC is a day ahead)
+        ("Up,2009,2025-01-03,", RowCode.INVALID_DATE,
+         "The date '2025-01-03' is not between 1900-01-01 and 2025-01-02."),
+        # before films were watched at home or anywhere much
+        ("Up,2009,1899-12-31,", RowCode.INVALID_DATE,
+         "The date '1899-12-31' is not between 1900-01-01 and 2025-01-02."),
+        # a year with placeholders
+        ("Up,19xx,2024-01-01,", RowCode.INVALID_YEAR,
+         "The year '19xx' is not a year from 1870 to 2030."),
+        # years out of range
+        ("Up,1850,2024-01-01,", RowCode.INVALID_YEAR,
+         "The year '1850' is not a year from 1870 to 2030."),
+        ("Up,2031,2024-01-01,", RowCode.INVALID_YEAR,
+         "The year '2031' is not a year from 1870 to 2030."),
+        # a person's ID where a title's belongs
+        ("Up,2009,2024-01-01,nm0000001", RowCode.INVALID_IMDB_ID,
+         "The IMDb ID 'nm0000001' is not of the form tt1234567."),
+        # too few digits
+        ("Up,2009,2024-01-01,tt12345", RowCode.INVALID_IMDB_ID,
+         "The IMDb ID 'tt12345' is not of the form tt1234567."),
+        # precedence: a ragged row is malformed whatever else is wrong
+        (",19xx,2023-02-30,nm1,extra", RowCode.MALFORMED_ROW,
+         "The row has 5 fields but the header has 4."),
+        # precedence: title before date before year before IMDb ID
+        (" ,19xx,2023-02-30,nm1", RowCode.INVALID_TITLE, "The title is empty or only spaces."),
+        ("Up,19xx,2023-02-30,nm1", RowCode.INVALID_DATE,
+         "The date '2023-02-30' is not a real date in YYYY-MM-DD form."),
+        ("Up,19xx,2024-01-01,nm1", RowCode.INVALID_YEAR,
+         "The year '19xx' is not a year from 1870 to 2030."),
+    ],
+)  # fmt: skip
+def test_a_bad_movies_row_gets_one_clear_outcome(
+    tmp_path: Path, row: str, code: RowCode, message: str
+) -> None:
+    good = "The Matrix,1999,2024-05-01,tt0133093"
+    assert outcomes(tmp_path, MOVIES, [good, row, good], MOVIES_TEMPLATE) == [(3, code, message)]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        # a formula-looking title is data, kept as it is
+        '"=HYPERLINK(""http://x"",""y"")",2001,2024-01-02,',
+        # the failed-rows CSV's guard before a formula character
+        "'=1+1,2001,2024-01-02,",
+        # a title that starts with an apostrophe
+        "'71,2014,2024-01-02,",
+        # numeric titles
+        "1917,2019,2024-01-02,",
+        "9,2009,2024-01-02,",
+        # a TAB inside a title (Netflix exports have them)
+        "Up\tAgain,2009,2024-01-02,",
+        # an empty Year (Letterboxd leaves some empty)
+        "One of the Roughs,,2024-01-02,",
+        # spaces around values
+        " Up , 2009 , 2024-01-02 , tt1049413 ",
+        # tomorrow is not the future yet, east of UTC
+        "Up,2009,2025-01-02,",
+        # an announced film's year
+        "Up,2030,2024-01-02,",
+    ],
+)
+def test_a_quirky_but_valid_movies_row_passes(tmp_path: Path, row: str) -> None:
+    assert outcomes(tmp_path, MOVIES, [row], MOVIES_TEMPLATE) == []
+
+
+@pytest.mark.parametrize(
+    ("row", "code", "message"),
+    [
+        # season zero
+        ("Severance,0,2025-01-17,", RowCode.INVALID_TITLE,
+         "The season '0' is not a whole number from 1 to 999."),
+        # a season label instead of a number
+        ("Severance,Part 2,2025-01-17,", RowCode.INVALID_TITLE,
+         "The season 'Part 2' is not a whole number from 1 to 999."),
+        # no season
+        ("Severance,,2025-01-17,", RowCode.INVALID_TITLE,
+         "The season '' is not a whole number from 1 to 999."),
+        # the show's title comes before its season
+        (",x,2025-01-17,", RowCode.INVALID_TITLE, "The title is empty or only spaces."),
+        # the started date is checked like a viewing date
+        ("Severance,2,2025-02-30,", RowCode.INVALID_DATE,
+         "The date '2025-02-30' is not a real date in YYYY-MM-DD form."),
+    ],
+)  # fmt: skip
+def test_a_bad_shows_row_gets_one_clear_outcome(
+    tmp_path: Path, row: str, code: RowCode, message: str
+) -> None:
+    assert outcomes(tmp_path, SHOWS, [row], SHOWS_TEMPLATE) == [(2, code, message)]
+
+
+def test_fields_that_are_never_sent_never_fail_a_row(tmp_path: Path) -> None:
+    # a rating out of Letterboxd's 0.5-5 range, odd Rewatch and Tags values
+    row = '2024-01-02,Up,2009,https://boxd.it/x,7,maybe,"a, b",2024-01-01'
+    assert outcomes(tmp_path, DIARY_HEADER, [row], DIARY) == []
+
+
+def test_the_real_exports_are_all_valid(shared_data: Path) -> None:
+    # Row counts from pandas.read_csv(path, dtype=str, keep_default_na=False).
+    for name, rows in (
+        ("agosvenezia_diary_2024-06-01.csv", 262),
+        ("extratone_diary_2024_crlf.csv", 317),
+    ):
+        chunks = list(check_file(shared_data / "letterboxd" / name, DIARY, today=TODAY))
+        assert sum(len(c.records) for c in chunks) == rows
+        assert [c.failures for c in chunks] == [{}]
+
+
+def new_job(conn: sa.Connection, source: str = "letterboxd-diary") -> uuid.UUID:
+    job = create_job(
+        conn,
+        NewImportJob(
+            partition_key=f"movies-20250101T000000-test-{uuid.uuid4().hex[:8]}",
+            type="movies",
+            source=source,
+            file_name="diary.csv",
+            file_sha256="0" * 64,
+            file_bytes=1,
+            uploaded_by="test",
+        ),
+    )
+    return job.id
+
+
+def test_run_validate_stores_every_row_of_a_real_export(
+    engine: sa.Engine, shared_data: Path
+) -> None:
+    path = shared_data / "letterboxd" / "extratone_diary_2024_crlf.csv"
+    with engine.begin() as conn:
+        job_id = new_job(conn)
+        summary = run_validate(conn, job_id=job_id, path=path, adapter=DIARY, today=TODAY)
+    # 317 rows by pandas.read_csv; the CRLF file has no invalid row
+    assert summary.rows_in == 317
+    assert summary.counts == {"valid": 317, "invalid": 0}
+    assert summary.extra == {"source": "letterboxd-diary", "rows_added": 317}
+    with engine.begin() as conn:
+        pending = rows_by_status(conn, job_id, [RowStatus.PENDING])
+        job = get_job(conn, job_id=job_id)
+    assert [r.row_number for r in pending] == list(range(2, 319))
+    assert job is not None and (job.total_rows, job.processed_rows) == (317, 0)
+    # line 3: a quoted title with a comma, an empty Year, Watched Date years after Date
+    row = pending[1]
+    assert row.raw_payload == {
+        "Date": "2023-07-26",
+        "Name": "One of the Roughs, a Kosmos",
+        "Year": "",
+        "Letterboxd URI": "https://boxd.it/4AvAJT",
+        "Rating": "",
+        "Rewatch": "",
+        "Tags": "",
+        "Watched Date": "2017-03-06",
+    }
+    assert row.normalized_payload == {
+        "title": "One of the Roughs, a Kosmos",
+        "viewing_date": "2017-03-06",
+        "year": None,
+        "imdb_id": None,
+        "rating": None,
+        "rewatch": False,
+        "tags": None,
+        "review": None,
+        "source_uri": "https://boxd.it/4AvAJT",
+    }
+    assert row.dedupe_key == "one of the roughs, a kosmos|2017-03-06"
+    assert (row.error_code, row.error_message, row.attempt_count) == (None, None, 0)
+    # rewatches and tags as counted by pandas: Rewatch == "Yes" 107, Tags non-empty 23
+    assert sum(r.normalized_payload["rewatch"] for r in pending) == 107
+    assert sum(r.normalized_payload["tags"] is not None for r in pending) == 23
+
+
+def test_run_validate_twice_adds_nothing(engine: sa.Engine, shared_data: Path) -> None:
+    path = shared_data / "letterboxd" / "agosvenezia_diary_2024-06-01.csv"
+    with engine.begin() as conn:
+        job_id = new_job(conn)
+        first = run_validate(conn, job_id=job_id, path=path, adapter=DIARY, today=TODAY)
+    with engine.begin() as conn:
+        second = run_validate(conn, job_id=job_id, path=path, adapter=DIARY, today=TODAY)
+        count = conn.execute(sa.text("SELECT count(*) FROM jobsimport.import_rows")).scalar()
+    # 262 rows by pandas.read_csv
+    assert (first.extra["rows_added"], second.extra["rows_added"], count) == (262, 0, 262)
+    assert second.counts == first.counts == {"valid": 262, "invalid": 0}
+
+
+def test_run_validate_fails_bad_rows_and_keeps_good_ones(engine: sa.Engine, tmp_path: Path) -> None:
+    path = tmp_path / "movies.csv"
+    path.write_text(
+        "\n".join(
+            [
+                MOVIES,
+                "The Matrix,1999,2024-05-01,tt0133093",
+                "Ragged,1999,2024-05-01,,surplus",
+                '"   ",1999,2024-05-01,',
+                "Up,2009,2023-02-30,",
+                '=HYPERLINK("x"),2009,2024-05-02,',
+            ]
+        ),
+        encoding="utf-8",
+    )
+    with engine.begin() as conn:
+        job_id = new_job(conn, source="template")
+        summary = run_validate(
+            conn, job_id=job_id, path=path, adapter=MOVIES_TEMPLATE, today=TODAY, chunk_rows=2
+        )
+        failed = failed_rows(conn, job_id)
+        pending = rows_by_status(conn, job_id, [RowStatus.PENDING])
+        stored_failed = rows_by_status(conn, job_id, [RowStatus.FAILED])
+        job = get_job(conn, job_id=job_id)
+    assert summary.counts == {
+        "valid": 2,
+        "invalid": 3,
+        "invalid_date": 1,
+        "invalid_title": 1,
+        "malformed_row": 1,
+    }
+    assert [(f.line, f.code, f.message) for f in failed] == [
+        (3, "malformed_row", "The row has 5 fields but the header has 4."),
+        (4, "invalid_title", "The title is empty or only spaces."),
+        (5, "invalid_date", "The date '2023-02-30' is not a real date in YYYY-MM-DD form."),
+    ]
+    # the ragged row's surplus cell is kept
+    assert failed[0].raw == {
+        "Title": "Ragged",
+        "Year": "1999",
+        "Watched Date": "2024-05-01",
+        "IMDb ID": "",
+        "_extra_cells": ["surplus"],
+    }
+    # good rows around the bad ones are stored, a formula-looking title as data
+    assert [(r.row_number, r.normalized_payload["title"], r.dedupe_key) for r in pending] == [
+        (2, "The Matrix", "the matrix|2024-05-01"),
+        (6, '=HYPERLINK("x")', '=hyperlink("x")|2024-05-02'),
+    ]
+    assert [(r.normalized_payload, r.dedupe_key) for r in stored_failed] == [(None, None)] * 3
+    assert job is not None and (job.total_rows, job.failed_rows, job.processed_rows) == (5, 3, 3)
+
+
+def test_run_validate_rejects_a_file_bad_past_the_screened_head(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    # the intake screen reads 64 KiB; a Latin-1 byte later is found while the rows stream
+    path = tmp_path / "movies.csv"
+    good = b"The Matrix,1999,2024-05-01,\n" * 3
+    path.write_bytes(MOVIES.encode() + b"\n" + good + "Amélie,2001,2024-01-01,\n".encode("latin-1"))
+    with engine.begin() as conn:
+        job_id = new_job(conn, source="template")
+    with pytest.raises(FileRejected) as rejected, engine.begin() as conn:
+        run_validate(conn, job_id=job_id, path=path, adapter=MOVIES_TEMPLATE, chunk_rows=2)
+    assert rejected.value.reason == (
+        "The file is not UTF-8 text (byte 0xE9 on line 5); save it as CSV UTF-8 and drop it again."
+    )
+    with engine.begin() as conn:
+        assert rows_by_status(conn, job_id, list(RowStatus)) == []

@@ -1,0 +1,62 @@
+"""The code location loads and carries SPEC §9's names; only defs/ imports dagster (STYLE)."""
+
+import ast
+from pathlib import Path
+
+import dagster as dg
+
+from jobsimport_dagster.definitions import defs
+
+PACKAGE = Path(__file__).resolve().parent.parent / "jobsimport_dagster"
+
+
+def test_location_has_spec_names() -> None:
+    repository = defs.get_repository_def()
+    assert repository.name == "__repository__"
+    assert [job.name for job in repository.get_all_jobs()] == ["import_job"]
+    assert {sensor.name for sensor in repository.sensor_defs} >= {"upload_sensor"}
+    job = repository.get_job("import_job")
+    assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)
+    assert job.partitions_def.name == "import_files"
+
+
+def test_upload_sensor_is_on_by_default() -> None:
+    sensor = defs.get_repository_def().get_sensor_def("upload_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.job_name == "import_job"
+
+
+def test_import_job_steps_run_in_spec_order() -> None:
+    job = defs.get_repository_def().get_job("import_job")
+    order = [node.name for node in job.graph.toposorted_nodes]
+    assert order == [
+        "start_import",
+        "validate_rows",
+        "dedupe_rows",
+        "enrich_rows",
+        "insert_rows",
+        "finish_import",
+    ]
+
+
+def _imports_dagster(path: Path) -> bool:
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "dagster" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "dagster":
+            return True
+    return False
+
+
+def test_only_the_defs_layer_and_its_shell_import_dagster() -> None:
+    # The pure core (sources, steps, intake, codes, models) and the I/O modules stay Dagster-free.
+    allowed = {PACKAGE / "definitions.py"}
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if _imports_dagster(path)
+        and path not in allowed
+        and "defs" not in path.relative_to(PACKAGE).parts
+    ]
+    assert offenders == []
