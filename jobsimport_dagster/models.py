@@ -61,3 +61,5 @@ class ImportTicket:
     source: str
     dry_run: bool
     skip_duplicates: bool
+    omdb_calls: int = 0
+    cache_hits: int = 0

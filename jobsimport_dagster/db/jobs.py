@@ -198,3 +198,13 @@ def list_events(conn: sa.Connection, job_id: uuid.UUID) -> list[dict[str, Any]]:
         .order_by(import_job_events.c.id)
     )
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def jobs_with_failed_rows(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Partition keys and failed counts of imports that have failed rows, newest first."""
+    query = (
+        sa.select(import_jobs.c.partition_key, import_jobs.c.failed_rows)
+        .where(import_jobs.c.failed_rows > 0)
+        .order_by(import_jobs.c.created_at.desc())
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

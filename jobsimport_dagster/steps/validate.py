@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +28,7 @@ FUTURE_YEARS = 5  # films are listed a few years before their release
 _SHOWN_VALUE_CHARS = 60
 # C0 and C1 control characters except TAB, which Netflix titles contain (SOURCES.md).
 _CONTROL = r"[\x00-\x08\x0a-\x1f\x7f-\x9f]"
+_MALFORMED = "malformed"  # the frame's one non-text column: the row's width is wrong
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _iso_dates(column: pd.Series) -> pd.Series:
     return pd.to_datetime(column, format="%Y-%m-%d", errors="coerce")
 
 
-@cache
+@lru_cache(maxsize=8)
 def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
     """Every rule in precedence order: a row that fails several gets the first one's code.
 
@@ -61,9 +62,9 @@ def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
     latest_year = today.year + FUTURE_YEARS
     title_rules = (
         Rule(
-            "malformed",
+            _MALFORMED,
             RowCode.MALFORMED_ROW,
-            "malformed",
+            _MALFORMED,
             lambda s: ~s,
             "The row has {fields} fields but the header has {width}.",
         ),
@@ -142,16 +143,18 @@ def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
     return title_rules + other_rules
 
 
-@cache
+@lru_cache(maxsize=8)
 def schema_for(import_type: str, today: date) -> pa.DataFrameSchema:
     """The pandera schema of a chunk: one named check per rule, over the checked columns only."""
     checks: dict[str, list[pa.Check]] = {}
     for rule in rules_for(import_type, today):
-        checks.setdefault(rule.column, []).append(pa.Check(rule.passes, name=rule.key))
+        # The frame never holds NA: skip pandera's per-check scan for values to drop.
+        check = pa.Check(rule.passes, name=rule.key, ignore_na=False)
+        checks.setdefault(rule.column, []).append(check)
     return pa.DataFrameSchema(
         {
             # object, not str: pandera would test every cell's type, and the frame is ours.
-            column: pa.Column(bool if column == "malformed" else object, column_checks)
+            column: pa.Column(bool if column == _MALFORMED else object, column_checks)
             for column, column_checks in checks.items()
         }
     )
@@ -188,7 +191,7 @@ def find_failures(
     schema = schema_for(import_type, today)
     frame = pd.DataFrame(
         {column: mapped[column] for column in schema.columns if column in mapped}
-        | {"malformed": [len(cells) != width for cells in chunk.records]}
+        | {_MALFORMED: [len(cells) != width for cells in chunk.records]}
     )
     try:
         schema.validate(frame, lazy=True)

@@ -318,3 +318,30 @@ def test_run_validate_rejects_a_file_bad_past_the_screened_head(
     )
     with engine.begin() as conn:
         assert rows_by_status(conn, job_id, list(RowStatus)) == []
+
+
+def test_run_validate_stores_show_seeds_and_chunks_with_no_valid_row(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "shows.csv"
+    path.write_text(
+        f"{SHOWS}\n"
+        "Severance,2,2025-01-01,tt11280740\n"
+        "Severance,0,2025-01-01,\n"  # season zero
+        "The Bear,03,2024-06-27,\n",
+        encoding="utf-8",
+    )
+    with engine.begin() as conn:
+        job_id = new_job(conn, source="template")
+        # one row per chunk: the middle chunk has no valid row at all
+        run_validate(
+            conn, job_id=job_id, path=path, adapter=SHOWS_TEMPLATE, today=TODAY, chunk_rows=1
+        )
+        rows = rows_by_status(conn, job_id, list(RowStatus))
+    assert [(r.row_number, r.status, r.normalized_payload, r.dedupe_key) for r in rows] == [
+        (2, "pending", {"show": "Severance", "season": 2, "viewing_date": "2025-01-01",
+                        "year": None, "imdb_id": "tt11280740"}, "severance|s2"),
+        (3, "failed", None, None),
+        (4, "pending", {"show": "The Bear", "season": 3, "viewing_date": "2024-06-27",
+                        "year": None, "imdb_id": None}, "the bear|s3"),
+    ]  # fmt: skip

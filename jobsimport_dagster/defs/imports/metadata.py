@@ -1,14 +1,20 @@
-"""Run tag names (SPEC §9) and the Dagster metadata built from step results."""
+"""Run tag names (SPEC §9) and the Dagster metadata built from step results and counters."""
+
+from datetime import datetime
 
 import dagster as dg
 
-from jobsimport_dagster.db.jobs import RowCounts
-from jobsimport_dagster.models import StepSummary
+from jobsimport_dagster.db.jobs import ImportJob, RowCounts
+from jobsimport_dagster.db.rows import FailedRow
+from jobsimport_dagster.models import ImportTicket, StepSummary
 
 TAG_TYPE = "jobsimport/type"
 TAG_SOURCE = "jobsimport/source"
 TAG_FILE = "jobsimport/file"
 TAG_DRY_RUN = "jobsimport/dry_run"
+RESULTS_ASSET = dg.AssetKey("import_results")
+FAILED_ROWS_CHECK = "no_failed_rows"
+FAILED_ROWS_SHOWN = 200
 
 
 def run_tags(*, import_type: str, source: str, file_name: str, dry_run: bool) -> dict[str, str]:
@@ -32,14 +38,71 @@ def step_metadata(summary: StepSummary) -> dict[str, dg.MetadataValue]:
     return metadata
 
 
-def counts_metadata(counts: RowCounts) -> dict[str, dg.MetadataValue]:
+def _failed_table(failed: list[FailedRow]) -> dg.MetadataValue:
+    records = [
+        dg.TableRecord(
+            {
+                "line": row.line,
+                "title": str(
+                    row.raw.get("Name") or row.raw.get("Title") or row.raw.get("Show") or ""
+                ),
+                "code": row.code,
+                "message": row.message or "",
+            }
+        )
+        for row in failed[:FAILED_ROWS_SHOWN]
+    ]
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("line", "int"),
+            dg.TableColumn("title", "string"),
+            dg.TableColumn("code", "string"),
+            dg.TableColumn("message", "string"),
+        ]
+    )
+    return dg.MetadataValue.table(records, schema=schema)
+
+
+def import_metadata(
+    *,
+    job: ImportJob,
+    ticket: ImportTicket,
+    counts: RowCounts,
+    status: str,
+    failed: list[FailedRow],
+    failed_csv: str | None,
+    finished_at: datetime,
+) -> dict[str, dg.MetadataValue]:
+    """What the UI shows per partition (SPEC §9): numbers first, then a summary and a table."""
     done = counts.success + counts.failed
-    return {
+    success_rate = counts.success / done if done else 1.0
+    duration = (finished_at - job.started_at).total_seconds() if job.started_at else 0.0
+    ms_per_row = duration * 1000 / counts.total if counts.total else 0.0
+    summary = (
+        f"**{job.file_name}** ({job.source}, {job.type}{', dry run' if ticket.dry_run else ''}): "
+        f"**{status}**\n\n"
+        f"| total | success | failed | skipped | pending |\n|---|---|---|---|---|\n"
+        f"| {counts.total} | {counts.success} | {counts.failed} | {counts.skipped} "
+        f"| {counts.pending + counts.processing} |\n\n"
+        f"Success rate {success_rate:.1%}, {duration:.1f} s, {ms_per_row:.1f} ms per row, "
+        f"{ticket.omdb_calls} OMDb calls, {ticket.cache_hits} cache hits."
+    )
+    metadata: dict[str, dg.MetadataValue] = {
+        "status": dg.MetadataValue.text(status),
         "total_rows": dg.MetadataValue.int(counts.total),
         "processed_rows": dg.MetadataValue.int(counts.processed),
         "success_rows": dg.MetadataValue.int(counts.success),
         "failed_rows": dg.MetadataValue.int(counts.failed),
         "skipped_rows": dg.MetadataValue.int(counts.skipped),
         "pending_rows": dg.MetadataValue.int(counts.pending + counts.processing),
-        "success_rate": dg.MetadataValue.float(round(counts.success / done, 4) if done else 1.0),
+        "success_rate": dg.MetadataValue.float(round(success_rate, 4)),
+        "duration_seconds": dg.MetadataValue.float(round(duration, 3)),
+        "avg_ms_per_row": dg.MetadataValue.float(round(ms_per_row, 3)),
+        "omdb_calls": dg.MetadataValue.int(ticket.omdb_calls),
+        "cache_hits": dg.MetadataValue.int(ticket.cache_hits),
+        "summary": dg.MetadataValue.md(summary),
+        "failed_rows_table": _failed_table(failed),
     }
+    if failed_csv:
+        metadata["failed_rows_csv"] = dg.MetadataValue.path(failed_csv)
+    return metadata

@@ -1,14 +1,21 @@
 """One op per step of `import_job`; each reads context, calls one run_* function, reports."""
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from jobsimport_dagster.codes import JobStatus
 from jobsimport_dagster.db import claims, jobs
-from jobsimport_dagster.defs.imports.metadata import counts_metadata, step_metadata
+from jobsimport_dagster.defs.imports.metadata import (
+    FAILED_ROWS_CHECK,
+    RESULTS_ASSET,
+    import_metadata,
+    step_metadata,
+)
 from jobsimport_dagster.defs.resources import (
     CatalogueResource,
     DatabaseResource,
@@ -22,6 +29,7 @@ from jobsimport_dagster.models import ImportTicket
 from jobsimport_dagster.sources.registry import get_adapter
 from jobsimport_dagster.steps.dedupe import run_dedupe
 from jobsimport_dagster.steps.enrich import run_enrich
+from jobsimport_dagster.steps.export import run_export
 from jobsimport_dagster.steps.finish import run_finish
 from jobsimport_dagster.steps.insert import run_insert
 from jobsimport_dagster.steps.lookups import CachedLookups
@@ -171,7 +179,9 @@ def enrich_rows(
             "cache_hits": summary.extra["cache_hits"],
         }
     )
-    return ticket
+    return dataclasses.replace(
+        ticket, omdb_calls=summary.extra["omdb_calls"], cache_hits=summary.extra["cache_hits"]
+    )
 
 
 @dg.op
@@ -199,19 +209,59 @@ def insert_rows(
 
 @dg.op
 def finish_import(
-    context: dg.OpExecutionContext, ticket: ImportTicket, database: DatabaseResource
+    context: dg.OpExecutionContext,
+    ticket: ImportTicket,
+    database: DatabaseResource,
+    upload_folder: UploadFolderResource,
 ) -> str:
-    """Counters and final status from the rows; rows left to do end the run failed (SPEC §9)."""
+    """Counters, final status, failed-rows CSV and the partition's metadata; rows left to do
+    end the run failed so the partition shows failed and re-executing it retries (SPEC §9)."""
+    job_id = uuid.UUID(ticket.job_id)
     with database.get_engine().begin() as conn:
-        counts, verdict = run_finish(conn, job_id=uuid.UUID(ticket.job_id))
-    metadata = counts_metadata(counts)
+        counts, verdict = run_finish(conn, job_id=job_id)
+        failed_csv, failed = run_export(
+            conn,
+            job_id=job_id,
+            archive=upload_folder.archive_path(ticket.partition_key),
+            upload_root=upload_folder.root,
+            partition_key=ticket.partition_key,
+        )
+        job = jobs.get_job(conn, job_id=job_id)
+    assert job is not None
+    metadata = import_metadata(
+        job=job,
+        ticket=ticket,
+        counts=counts,
+        status=str(verdict.status),
+        failed=failed,
+        failed_csv=str(failed_csv) if failed_csv else None,
+        finished_at=datetime.now(UTC),
+    )
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=RESULTS_ASSET, partition=ticket.partition_key, metadata=metadata
+        )
+    )
+    context.log_event(
+        dg.AssetCheckEvaluation(
+            asset_key=RESULTS_ASSET,
+            check_name=FAILED_ROWS_CHECK,
+            passed=counts.failed == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            partition=ticket.partition_key,
+            description=f"{counts.failed} rows failed" if counts.failed else "no row failed",
+            metadata={"failed_rows": dg.MetadataValue.int(counts.failed)},
+        )
+    )
+    if counts.failed:
+        context.log.warning(f"{counts.failed} rows failed; see {failed_csv}")
     if verdict.run_must_fail:
         raise dg.Failure(
             description=(
                 f"{verdict.rows_left} rows are left to do (pending or failed with a retryable "
                 "code); re-execute this partition to retry them"
             ),
-            metadata=metadata,
+            metadata={k: metadata[k] for k in ("status", "failed_rows", "pending_rows")},
             allow_retries=False,
         )
     context.add_output_metadata(metadata)

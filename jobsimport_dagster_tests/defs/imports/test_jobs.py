@@ -1,5 +1,6 @@
 """`import_job` executed for a partition: real Postgres, real Dagster instance, real stand-ins."""
 
+import csv
 import hashlib
 import shutil
 import uuid
@@ -259,3 +260,45 @@ def test_missing_token_stops_the_run_naming_the_variable(
     assert {r["status"] for r in rows} <= {"pending", "failed"}
     assert importer.job(key).status == "failed"
     assert uuid.UUID(str(importer.job(key).id))
+
+
+def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Path) -> None:
+    # A template file with a bad date and a title OMDb does not know: both end in the CSV.
+    importer.standins.omdb.standin.configure(not_found=["Nowhere Film"])
+    source = tmp_path / "mine.csv"
+    source.write_text(
+        "Title,Year,Watched Date,IMDb ID\n"
+        "Up,2009,2024-01-02,\n"
+        "=HYPERLINK(\"x\"),2001,2024-02-30,\n"
+        "Nowhere Film,2001,2024-01-03,\n",
+        encoding="utf-8",
+    )
+    key = importer.accept(source)
+    with importer.engine.begin() as conn:
+        conn.execute(sa.text("update jobsimport.import_jobs set source='template'"))
+    result = importer.run(key)
+    assert result.success
+    materialization = result.asset_materializations_for_node("finish_import")[0]
+    metadata = materialization.metadata
+    assert metadata["total_rows"].value == 3
+    assert metadata["success_rows"].value == 1
+    assert metadata["failed_rows"].value == 2
+    assert metadata["omdb_calls"].value >= 1
+    assert materialization.partition == key
+    table = metadata["failed_rows_table"].value
+    assert [(r.data["line"], r.data["code"]) for r in table.records] == [
+        (3, "invalid_date"),
+        (4, "not_found"),
+    ]
+    check = result.get_asset_check_evaluations()[0]
+    assert check.passed is False
+    failed_csv = importer.root / "failed" / f"{key}.failed.csv"
+    assert metadata["failed_rows_csv"].value == str(failed_csv)
+    with failed_csv.open(encoding="utf-8", newline="") as handle:
+        records = list(csv.reader(handle))
+    assert records[0] == [
+        "Title", "Year", "Watched Date", "IMDb ID", "line", "error_code", "error_message"
+    ]  # fmt: skip
+    # The formula-looking title is neutralised with a leading quote, kept as data.
+    assert records[1][:6] == ["'=HYPERLINK(\"x\")", "2001", "2024-02-30", "", "3", "invalid_date"]
+    assert records[2][:6] == ["Nowhere Film", "2001", "2024-01-03", "", "4", "not_found"]

@@ -1,0 +1,104 @@
+"""`jobsimport validate` and `template`: the pipeline's checks offline, with exit codes 0/1/2."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jobsimport_dagster.cli.validate import template_command, validate_command
+
+MOVIES = "Title,Year,Watched Date,IMDb ID\n"
+
+
+def validate(path: Path, import_type: str = "movies") -> tuple[int, str]:
+    result = CliRunner().invoke(validate_command, [str(path), "--type", import_type])
+    return result.exit_code, result.output
+
+
+# Row counts from pandas.read_csv(path, dtype=str, keep_default_na=False).
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [("agosvenezia_diary_2024-06-01.csv", 262), ("extratone_diary_2024_crlf.csv", 317)],
+)
+def test_validate_passes_a_real_export(shared_data: Path, name: str, rows: int) -> None:
+    code, output = validate(shared_data / "letterboxd" / name)
+    assert (code, output) == (
+        0,
+        f"source: letterboxd-diary (movies)\nrows: {rows}, valid: {rows}, invalid: 0\n",
+    )
+
+
+def test_validate_reports_each_bad_row_and_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "movies.csv"
+    path.write_text(
+        MOVIES
+        + "The Matrix,1999,2024-05-01,tt0133093\n"
+        + "Red, White and Blue,2023,2024-03-05,\n"
+        + '"   ",2009,2024-01-01,\n'
+        + "Up,2009,2023-02-30,\n"
+        + "Up,19xx,2024-01-01,\n"
+        + '=HYPERLINK("x"),2009,2024-01-01,\n',
+        encoding="utf-8",
+    )
+    code, output = validate(path)
+    latest_year = datetime.now(UTC).year + 5  # the year rule's horizon, as validate has it
+    assert code == 1
+    assert output.splitlines() == [
+        "line 3: malformed_row: The row has 5 fields but the header has 4.",
+        "line 4: invalid_title: The title is empty or only spaces.",
+        "line 5: invalid_date: The date '2023-02-30' is not a real date in YYYY-MM-DD form.",
+        f"line 6: invalid_year: The year '19xx' is not a year from 1870 to {latest_year}.",
+        "source: template (movies)",
+        "rows: 6, valid: 2, invalid: 4",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "import_type", "reason"),
+    [
+        # watchlist.csv shares watched.csv's header: the name decides
+        ("watchlist.csv", "Date,Name,Year,Letterboxd URI\n2024-01-01,Up,2009,https://boxd.it/x\n",
+         "movies", "watchlist.csv is a Letterboxd watchlist, not a watch history; "
+         "drop watched.csv or diary.csv from the export instead."),
+        # the shows template given as movies
+        ("shows.csv", "Show,Season,Started Date,IMDb ID\nSeverance,2,2025-01-17,\n", "movies",
+         "shows.csv is a shows file (shows template), not movies; import it as shows instead."),
+        # an unknown header
+        ("x.csv", "foo,bar\n1,2\n", "shows",
+         "The header (foo, bar) is not a known shows format; expected the template "
+         "(Show, Season, Started Date)."),
+        # the folder's own file checks apply too: semicolons
+        ("movies.csv", "Title;Year;Watched Date;IMDb ID\nUp;2009;2024-01-01;\n", "movies",
+         "The columns are separated by ';' instead of ','; "
+         "save it as CSV UTF-8 (comma delimited) and drop it again."),
+        # a header and no rows
+        ("movies.csv", MOVIES, "movies", "The file has a header line but no rows."),
+    ],
+)  # fmt: skip
+def test_validate_rejects_a_file_and_exits_2(
+    tmp_path: Path, name: str, content: str, import_type: str, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert validate(path, import_type) == (2, f"rejected: {reason}\n")
+
+
+@pytest.mark.parametrize(
+    ("import_type", "expected"),
+    [
+        ("movies", "Title,Year,Watched Date,IMDb ID\nThe Matrix,1999,2024-05-01,tt0133093\n"),
+        ("shows", "Show,Season,Started Date,IMDb ID\nSeverance,2,2025-01-17,tt11280740\n"),
+    ],
+)
+def test_template_prints_a_template_that_validates(
+    tmp_path: Path, import_type: str, expected: str
+) -> None:
+    result = CliRunner().invoke(template_command, [import_type])
+    assert (result.exit_code, result.output) == (0, expected)
+    path = tmp_path / f"{import_type}.csv"
+    path.write_text(result.output, encoding="utf-8")
+    assert validate(path, import_type) == (
+        0,
+        f"source: template ({import_type})\nrows: 1, valid: 1, invalid: 0\n",
+    )
