@@ -96,7 +96,9 @@ def get_job(
     return _job(row) if row else None
 
 
-def list_jobs(conn: sa.Connection, *, status: str | None = None, limit: int = 200) -> list[ImportJob]:
+def list_jobs(
+    conn: sa.Connection, *, status: str | None = None, limit: int = 200
+) -> list[ImportJob]:
     query = sa.select(import_jobs).order_by(import_jobs.c.created_at.desc()).limit(limit)
     if status is not None:
         query = query.where(import_jobs.c.status == status)
@@ -187,7 +189,9 @@ def add_event(
 ) -> None:
     """A lifecycle event; messages name rows by line, title and code only (SPEC §3)."""
     conn.execute(
-        import_job_events.insert().values(job_id=job_id, level=level, message=message, meta=meta or {})
+        import_job_events.insert().values(
+            job_id=job_id, level=level, message=message, meta=meta or {}
+        )
     )
 
 
@@ -208,3 +212,18 @@ def jobs_with_failed_rows(conn: sa.Connection) -> list[dict[str, Any]]:
         .order_by(import_jobs.c.created_at.desc())
     )
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def jobs_with_row_code(conn: sa.Connection, code: str) -> list[ImportJob]:
+    """Imports that have a failed row with this code (the budget schedule retries them)."""
+    has_code = (
+        sa.select(import_rows.c.job_id)
+        .where(import_rows.c.status == RowStatus.FAILED, import_rows.c.error_code == code)
+        .distinct()
+    )
+    query = (
+        sa.select(import_jobs)
+        .where(import_jobs.c.id.in_(has_code))
+        .order_by(import_jobs.c.created_at)
+    )
+    return [_job(r) for r in conn.execute(query)]

@@ -25,7 +25,7 @@ class Verdict:
 
 
 def judge(counts: RowCounts, retryable_failed: int) -> Verdict:
-    """SPEC §6: completed (no failed, nothing pending), partial (failed and success), else failed."""
+    """SPEC §6: completed (nothing failed or left), partial (failures and successes), failed."""
     rows_left = counts.pending + counts.processing + retryable_failed
     if counts.failed == 0 and rows_left == 0:
         status = JobStatus.COMPLETED
@@ -63,3 +63,15 @@ def run_finish(conn: sa.Connection, *, job_id: uuid.UUID) -> tuple[RowCounts, Ve
         },
     )
     return counts, verdict
+
+
+def run_settle(conn: sa.Connection, *, partition_key: str, status: JobStatus, reason: str) -> bool:
+    """After a run ended without finishing (crash, terminate): a job still `processing` gets
+    `status` and an event saying why. Returns False when the run had already settled it."""
+    job = jobs.get_job(conn, partition_key=partition_key)
+    if job is None or job.status != JobStatus.PROCESSING:
+        return False
+    jobs.refresh_counters(conn, job.id)
+    jobs.set_status(conn, job.id, status)
+    jobs.add_event(conn, job.id, reason, level="error")
+    return True

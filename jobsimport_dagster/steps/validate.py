@@ -50,6 +50,16 @@ def _iso_dates(column: pd.Series) -> pd.Series:
     return pd.to_datetime(column, format="%Y-%m-%d", errors="coerce")
 
 
+def _dates_within(low: date, high: date) -> Callable[[pd.Series], pd.Series]:
+    """Dates in [low, high]; what is not a date at all is `date_form`'s to report."""
+
+    def passes(column: pd.Series) -> pd.Series:
+        dates = _iso_dates(column)
+        return dates.isna() | dates.between(pd.Timestamp(low), pd.Timestamp(high))
+
+    return passes
+
+
 @lru_cache(maxsize=8)
 def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
     """Every rule in precedence order: a row that fails several gets the first one's code.
@@ -60,7 +70,7 @@ def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
     """
     latest_date = today + timedelta(days=1)  # a viewer east of UTC is already on tomorrow
     latest_year = today.year + FUTURE_YEARS
-    title_rules = (
+    row_and_title_rules = (
         Rule(
             _MALFORMED,
             RowCode.MALFORMED_ROW,
@@ -111,12 +121,7 @@ def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
             "date_range",
             RowCode.INVALID_DATE,
             "viewing_date",
-            lambda s: (
-                _iso_dates(s).isna()
-                | _iso_dates(s).between(
-                    pd.Timestamp(EARLIEST_VIEWING_DATE), pd.Timestamp(latest_date)
-                )
-            ),
+            _dates_within(EARLIEST_VIEWING_DATE, latest_date),
             f"The date {{value}} is not between {EARLIEST_VIEWING_DATE} and {latest_date}.",
         ),
         Rule(
@@ -139,8 +144,8 @@ def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
         ),
     )
     if import_type == "shows":
-        return title_rules + season_rules + other_rules
-    return title_rules + other_rules
+        return row_and_title_rules + season_rules + other_rules
+    return row_and_title_rules + other_rules
 
 
 @lru_cache(maxsize=8)
