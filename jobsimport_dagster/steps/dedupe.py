@@ -297,7 +297,9 @@ def run_dedupe(
     `catalogue_records` is the run's one `GET /movies` (or `/shows`) read.
     """
     started = time.monotonic()
-    rows = claims.open_rows(conn, job_id)
+    # A `processing` row may be our own POST that arrived before a crash: the insert step
+    # settles it against the catalogue, so it is never skipped here.
+    rows = [r for r in claims.open_rows(conn, job_id) if r.status == RowStatus.PENDING]
     if not skip_duplicates or not rows:
         return StepSummary(step="dedupe", rows_in=len(rows), seconds=time.monotonic() - started)
     first_lines = in_file_duplicates(claims.keyed_lines(conn, job_id))

@@ -2,7 +2,13 @@
 
 import csv
 import hashlib
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from jobsimport_dagster.db import jobs
-from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.db.tables import DAGSTER_SCHEMA, import_rows
 from jobsimport_dagster.defs.imports.jobs import import_job
 from jobsimport_dagster.defs.resources import (
     CatalogueResource,
@@ -25,6 +31,7 @@ from jobsimport_dagster.defs.resources import (
     UploadFolderResource,
 )
 from jobsimport_dagster.intake import folders
+from jobsimport_dagster.settings import with_search_path
 from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
 from jobsimport_dagster.standins.faults import Faults
 from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
@@ -117,9 +124,9 @@ class Importer:
         job = self.job(key)
         with self.engine.connect() as conn:
             result = conn.execute(
-                sa.select(import_rows).where(import_rows.c.job_id == job.id).order_by(
-                    import_rows.c.row_number
-                )
+                sa.select(import_rows)
+                .where(import_rows.c.job_id == job.id)
+                .order_by(import_rows.c.row_number)
             )
             return [dict(r._mapping) for r in result]
 
@@ -186,7 +193,9 @@ def test_reimport_of_the_same_file_posts_nothing(importer: Importer, shared_data
     assert "already_imported" in codes
 
 
-def test_dry_run_posts_nothing_then_a_real_run_imports(importer: Importer, shared_data: Path) -> None:
+def test_dry_run_posts_nothing_then_a_real_run_imports(
+    importer: Importer, shared_data: Path
+) -> None:
     key = importer.accept(shared_data / EXTRATONE, dry_run=True)
     assert importer.run(key).success
     rows = importer.rows(key)
@@ -269,7 +278,7 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
     source.write_text(
         "Title,Year,Watched Date,IMDb ID\n"
         "Up,2009,2024-01-02,\n"
-        "=HYPERLINK(\"x\"),2001,2024-02-30,\n"
+        '=HYPERLINK("x"),2001,2024-02-30,\n'
         "Nowhere Film,2001,2024-01-03,\n",
         encoding="utf-8",
     )
@@ -300,5 +309,161 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
         "Title", "Year", "Watched Date", "IMDb ID", "line", "error_code", "error_message"
     ]  # fmt: skip
     # The formula-looking title is neutralised with a leading quote, kept as data.
-    assert records[1][:6] == ["'=HYPERLINK(\"x\")", "2001", "2024-02-30", "", "3", "invalid_date"]
+    assert records[1][:6] == ['\'=HYPERLINK("x")', "2001", "2024-02-30", "", "3", "invalid_date"]
     assert records[2][:6] == ["Nowhere Film", "2001", "2024-01-03", "", "4", "not_found"]
+
+
+CRASH_WORKER = """
+import json, sys
+import dagster as dg
+from jobsimport_dagster.defs.imports.jobs import import_job
+from jobsimport_dagster.defs.resources import *
+spec = json.loads(sys.argv[1])
+with dg.DagsterInstance.from_config(spec["home"]) as instance:
+    import_job.execute_in_process(
+        partition_key=spec["key"],
+        instance=instance,
+        resources={
+            "database": DatabaseResource(url=spec["database_url"]),
+            "upload_folder": UploadFolderResource(path=spec["root"], max_upload_bytes=10485760),
+            "pipeline": PipelineResource(concurrency=4),
+            "omdb": OmdbResource(base_url=spec["omdb"], api_key=spec["omdb_key"],
+                                 requests_per_second=500.0),
+            "imdb": ImdbResource(base_url=spec["imdb"]),
+            "catalogue": CatalogueResource(base_url=spec["catalogue"], token=spec["token"]),
+        },
+    )
+"""
+
+
+def test_sigkill_during_insert_then_relaunch_posts_each_record_once(
+    importer: Importer, shared_data: Path, tmp_path: Path, database_url: str
+) -> None:
+    key = importer.accept(shared_data / AGOS)
+    home = tmp_path / "home"
+    home.mkdir()
+    storage_url = with_search_path(database_url, DAGSTER_SCHEMA)
+    (home / "dagster.yaml").write_text(
+        f"storage:\n  postgres:\n    postgres_url: '{storage_url}'\n", encoding="utf-8"
+    )
+    # Slow POSTs so the kill lands in the middle of the insert step.
+    importer.standins.catalogue.standin.set_faults(Faults(latency_ms=60))
+    urls = importer.standins.urls()
+    spec = {
+        "home": str(home), "key": key, "database_url": database_url, "root": str(importer.root),
+        "omdb": urls["omdb"], "omdb_key": DEFAULT_API_KEY, "imdb": urls["imdb"],
+        "catalogue": urls["catalogue"], "token": DEFAULT_TOKEN,
+    }  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "-c", CRASH_WORKER, json.dumps(spec)])
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            posted = importer.standins.catalogue.standin.stats()["stored"]["movies"]
+            if posted >= 40:
+                break
+            assert worker.poll() is None, "the worker ended before the kill"
+            time.sleep(0.05)
+        else:
+            pytest.fail("the insert step never got going")
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    rows = importer.rows(key)
+    assert {r["status"] for r in rows} & {"pending", "processing"}, "killed after the end"
+    (run,) = importer.instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
+    assert run.status == dg.DagsterRunStatus.STARTED
+    importer.instance.report_run_canceled(run)
+    importer.standins.catalogue.standin.set_faults(Faults())
+    result = importer.run(key)
+    assert result.success
+    rows = importer.rows(key)
+    success = [r for r in rows if r["status"] == "success"]
+    stats = importer.standins.catalogue.standin.stats()
+    assert stats["duplicates"] == 0
+    assert stats["stored"]["movies"] == len(success)
+    assert not [r for r in rows if r["status"] in ("pending", "processing")]
+
+
+def test_ambiguous_posts_are_settled_by_a_fresh_get(importer: Importer, shared_data: Path) -> None:
+    # Every other POST stores the record and then answers 503 or hangs past the timeout.
+    importer.standins.catalogue.standin.set_faults(
+        Faults(store_then_fail_rate=0.3, store_then_hang_rate=0.2, hang_seconds=1.5, seed=3)
+    )
+    key = importer.accept(shared_data / EXTRATONE)
+    assert importer.run(key).success
+    rows = importer.rows(key)
+    stats = importer.standins.catalogue.standin.stats()
+    assert stats["faults_injected"]
+    assert stats["duplicates"] == 0
+    success = [r for r in rows if r["status"] == "success"]
+    assert stats["stored"]["movies"] == len(success) > 250
+    assert all(r["target_record_id"] for r in success)
+
+
+def test_longer_export_posts_only_the_new_rows(
+    importer: Importer, shared_data: Path, tmp_path: Path
+) -> None:
+    full = (shared_data / AGOS).read_text(encoding="utf-8").splitlines(keepends=True)
+    earlier = tmp_path / "diary-may.csv"
+    earlier.write_text("".join(full[:101]), encoding="utf-8")
+    assert importer.run(importer.accept(earlier)).success
+    posted_first = importer.standins.catalogue.standin.stats()["stored"]["movies"]
+    later = importer.accept(shared_data / AGOS)
+    assert importer.run(later).success
+    rows = importer.rows(later)
+    posted_total = importer.standins.catalogue.standin.stats()["stored"]["movies"]
+    new = [r for r in rows if r["status"] == "success"]
+    assert posted_total - posted_first == len(new)
+    assert all(r["row_number"] > 101 for r in new)
+    assert {r["error_code"] for r in rows if r["row_number"] <= 101} <= {
+        "already_imported", "duplicate_in_file", "invalid_date", "invalid_year", "invalid_title",
+    }  # fmt: skip
+    assert importer.standins.catalogue.standin.stats()["duplicates"] == 0
+
+
+def test_watched_export_after_the_diary_posts_nothing_twice(
+    importer: Importer, shared_data: Path, tmp_path: Path
+) -> None:
+    diary = importer.accept(shared_data / AGOS)
+    assert importer.run(diary).success
+    posted = importer.standins.catalogue.standin.stats()["stored"]["movies"]
+    # watched.csv: the same films, dated when they were logged, not when they were seen.
+    with (shared_data / AGOS).open(encoding="utf-8", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    watched = tmp_path / "watched.csv"
+    with watched.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Date", "Name", "Year", "Letterboxd URI"])
+        for record in records:
+            writer.writerow(
+                [record["Date"], record["Name"], record["Year"], record["Letterboxd URI"]]
+            )
+    key = importer.accept(watched)
+    with importer.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "update jobsimport.import_jobs set source='letterboxd-watched' where partition_key=:k"
+            ),
+            {"k": key},
+        )
+    assert importer.run(key).success
+    assert importer.standins.catalogue.standin.stats()["stored"]["movies"] == posted
+    assert importer.standins.catalogue.standin.stats()["duplicates"] == 0
+
+
+def test_a_tv_episode_is_not_accepted_as_the_film(importer: Importer, tmp_path: Path) -> None:
+    # OMDb's `t=airplane` without a year answers a 1999 TV episode, not the 1980 film.
+    source = tmp_path / "airplane.csv"
+    source.write_text("Title,Year,Watched Date,IMDb ID\nairplane,,2024-03-01,\n", encoding="utf-8")
+    key = importer.accept(source)
+    with importer.engine.begin() as conn:
+        conn.execute(sa.text("update jobsimport.import_jobs set source='template'"))
+    assert importer.run(key).success
+    (row,) = importer.rows(key)
+    if row["status"] == "success":
+        assert row["normalized_payload"]["body"]["imdbId"] == "tt0080339"
+    else:
+        assert row["error_code"] in ("not_found", "wrong_type")
+    episode_id = "tt0584812"
+    posted = importer.standins.catalogue.standin.records("movies")
+    assert all(record["imdbId"] != episode_id for record in posted)
