@@ -10,6 +10,9 @@ the overhead per row outside upstream calls, at concurrency 1 and 8, measured in
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -26,10 +29,8 @@ from jobsimport_dagster.db import claims, jobs
 from jobsimport_dagster.db.embedded import start_embedded_postgres
 from jobsimport_dagster.db.migrate import upgrade_to_head
 from jobsimport_dagster.sources.registry import get_adapter
-from jobsimport_dagster.standins import Faults
 from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
 from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
-from jobsimport_dagster.standins.server import start_all
 from jobsimport_dagster.steps.dedupe import run_dedupe
 from jobsimport_dagster.steps.enrich import run_enrich
 from jobsimport_dagster.steps.insert import run_insert
@@ -113,15 +114,22 @@ def main() -> None:
         url = start_embedded_postgres(Path(tmp) / "pg", delete_on_exit=True)
         engine = sa.create_engine(url, pool_size=20)
         upgrade_to_head(engine)
-        with start_all() as standins:
-            for running in (standins.omdb, standins.imdb, standins.catalogue):
-                running.standin.set_faults(Faults(latency_ms=args.latency_ms))
+        # The stand-ins run in their own process so they do not share this one's GIL.
+        faults = json.dumps({"latency_ms": args.latency_ms})
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jobsimport_dagster.standins", "--faults", faults],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            urls = json.loads(server.stdout.readline())
             print(f"{args.rows} rows, {args.latency_ms:.0f} ms per upstream call, "
                   f"{UPSTREAM_CALLS_PER_ROW} calls per row")  # fmt: skip
             for concurrency in (1, 8):
                 csv = Path(tmp) / f"bench-c{concurrency}.csv"
                 write_diary(csv, args.rows, tag=f"c{concurrency}")
-                elapsed = run_once(engine, standins.urls(), csv, concurrency)
+                elapsed = run_once(engine, urls, csv, concurrency)
                 rate = args.rows / elapsed
                 limit = concurrency / (UPSTREAM_CALLS_PER_ROW * latency)
                 upstream = args.rows * UPSTREAM_CALLS_PER_ROW * latency / concurrency
@@ -131,6 +139,9 @@ def main() -> None:
                     f"limit {limit:.1f} rows/s, ratio {rate / limit:.3f} (target >= 0.8), "
                     f"overhead {overhead_ms:.2f} ms/row outside upstream calls (target <= 2)"
                 )
+        finally:
+            server.terminate()
+            server.wait()
         engine.dispose()
 
 

@@ -1,10 +1,9 @@
 """`jobsimport dev`: migrate, clean up after a dead process, serve the UI and run the daemon."""
 
 import click
-import dagster as dg
 import sqlalchemy as sa
 
-from jobsimport_dagster.defs.imports.recovery import fail_orphaned_runs
+from jobsimport_dagster.defs.imports.recovery import fail_orphaned_runs_of_instance
 from jobsimport_dagster.settings import Settings
 from jobsimport_dagster.system import apply_environment, prepare, serve
 
@@ -18,10 +17,9 @@ def dev_command(host: str, port: int) -> None:
     env = prepare(settings)
     apply_environment(env)
     engine = sa.create_engine(env.database_url, poolclass=sa.NullPool)
-    with dg.DagsterInstance.get() as instance:
-        failed = fail_orphaned_runs(instance, engine)
+    failed = fail_orphaned_runs_of_instance(engine)
     engine.dispose()
     if failed:
         click.echo(f"marked {len(failed)} run(s) left STARTED by a dead process as failed")
     click.echo(f"Dagster UI on http://{host}:{port}  (uploads: {env.upload_dir})")
-    raise SystemExit(serve(env, host=host, port=port))
+    raise SystemExit(serve(env, host=host, port=port, ui_token=settings.ui_token))

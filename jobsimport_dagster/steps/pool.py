@@ -78,7 +78,11 @@ def run_rows(
         flush()
     except BaseException:
         executor.shutdown(wait=True, cancel_futures=True)
-        results.extend(f.result() for f in in_flight if f.done() and f.exception() is None)
+        results.extend(
+            f.result()
+            for f in in_flight
+            if f.done() and not f.cancelled() and f.exception() is None
+        )
         flush()
         unstarted = waiting + [r for f, r in in_flight.items() if f.cancelled()]
         if release and unstarted:

@@ -24,7 +24,7 @@ from jobsimport_dagster.defs.resources import (
     PipelineResource,
     UploadFolderResource,
 )
-from jobsimport_dagster.errors import MissingCredential
+from jobsimport_dagster.errors import FileRejected, MissingCredential
 from jobsimport_dagster.models import ImportTicket
 from jobsimport_dagster.sources.registry import get_adapter
 from jobsimport_dagster.steps.dedupe import run_dedupe
@@ -70,7 +70,7 @@ def validate_rows(
     upload_folder: UploadFolderResource,
 ) -> ImportTicket:
     """Parse, validate (pandera) and normalize the archived file; store every row."""
-    with database.get_engine().begin() as conn:
+    with _stopping_cleanly(database, ticket), database.get_engine().begin() as conn:
         summary = run_validate(
             conn,
             job_id=uuid.UUID(ticket.job_id),
@@ -99,6 +99,13 @@ def _stopping_cleanly(database: DatabaseResource, ticket: ImportTicket) -> Itera
                 conn, job_id, "run terminated: unstarted rows stay pending", level="warning"
             )
         raise
+    except FileRejected as error:
+        # Bad bytes past what the sensor screened: the archived file stays, the reason is told.
+        with database.get_engine().begin() as conn:
+            jobs.refresh_counters(conn, job_id)
+            jobs.set_status(conn, job_id, JobStatus.FAILED)
+            jobs.add_event(conn, job_id, f"file rejected: {error.reason}", level="error")
+        raise dg.Failure(description=error.reason, allow_retries=False) from None
     except MissingCredential as error:
         with database.get_engine().begin() as conn:
             jobs.refresh_counters(conn, job_id)

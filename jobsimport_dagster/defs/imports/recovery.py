@@ -15,6 +15,12 @@ ORPHANED_STATUSES = [
 ]
 
 
+def fail_orphaned_runs_of_instance(engine: sa.Engine) -> list[str]:
+    """`fail_orphaned_runs` on the instance of DAGSTER_HOME (what `jobsimport dev` starts)."""
+    with dg.DagsterInstance.get() as instance:
+        return fail_orphaned_runs(instance, engine)
+
+
 def fail_orphaned_runs(instance: dg.DagsterInstance, engine: sa.Engine) -> list[str]:
     """Called before the daemon starts, so no live process can own a STARTED run.
 
