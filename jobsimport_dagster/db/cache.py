@@ -1,5 +1,6 @@
 """The enrichment cache: every upstream answer, so a retry or a re-import costs no new call."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,8 @@ from jobsimport_dagster.db.tables import enrichment_cache
 
 NOT_FOUND_TTL = timedelta(days=7)
 
+CacheKey = tuple[str, str]  # (provider, request key)
+
 
 @dataclass(frozen=True)
 class CachedAnswer:
@@ -18,37 +21,53 @@ class CachedAnswer:
     response: Any
 
 
-def get_answer(
-    conn: sa.Connection, *, provider: str, request_key: str, now: datetime
-) -> CachedAnswer | None:
-    """The stored answer; a cached "not found" older than 7 days counts as absent (SPEC §7)."""
-    row = conn.execute(
-        sa.select(enrichment_cache.c.found, enrichment_cache.c.response, enrichment_cache.c.fetched_at)
-        .where(
-            enrichment_cache.c.provider == provider,
-            enrichment_cache.c.request_key == request_key,
-        )
-    ).first()
-    if row is None or (not row.found and now - row.fetched_at > NOT_FOUND_TTL):
-        return None
-    return CachedAnswer(found=row.found, response=row.response)
+def get_answers(
+    conn: sa.Connection, keys: Iterable[CacheKey], *, now: datetime
+) -> dict[CacheKey, CachedAnswer]:
+    """The stored answers among `keys`, in one query; a cached "not found" older than 7 days
+    counts as absent (SPEC §7)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    query = sa.select(
+        enrichment_cache.c.provider,
+        enrichment_cache.c.request_key,
+        enrichment_cache.c.found,
+        enrichment_cache.c.response,
+        enrichment_cache.c.fetched_at,
+    ).where(sa.tuple_(enrichment_cache.c.provider, enrichment_cache.c.request_key).in_(wanted))
+    return {
+        (row.provider, row.request_key): CachedAnswer(found=row.found, response=row.response)
+        for row in conn.execute(query)
+        if row.found or now - row.fetched_at <= NOT_FOUND_TTL
+    }
 
 
-def put_answer(
-    conn: sa.Connection,
-    *,
-    provider: str,
-    request_key: str,
-    found: bool,
-    response: Any,
-    now: datetime,
+def put_answers(
+    conn: sa.Connection, answers: dict[CacheKey, CachedAnswer], *, now: datetime
 ) -> None:
+    """Store many answers in one statement (a newer answer replaces an older one)."""
+    if not answers:
+        return
     statement = insert(enrichment_cache).values(
-        provider=provider, request_key=request_key, found=found, response=response, fetched_at=now
+        [
+            {
+                "provider": provider,
+                "request_key": key,
+                "found": answer.found,
+                "response": answer.response,
+                "fetched_at": now,
+            }
+            for (provider, key), answer in sorted(answers.items())
+        ]
     )
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=["provider", "request_key"],
-            set_={"found": found, "response": statement.excluded.response, "fetched_at": now},
+            set_={
+                "found": statement.excluded.found,
+                "response": statement.excluded.response,
+                "fetched_at": statement.excluded.fetched_at,
+            },
         )
     )

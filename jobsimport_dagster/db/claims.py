@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from jobsimport_dagster.codes import RETRYABLE_CODES, RowCode, RowStatus
 from jobsimport_dagster.db.tables import import_rows
@@ -143,40 +143,43 @@ class RowUpdate:
 
 
 def write_updates(conn: sa.Connection, updates: list[RowUpdate]) -> None:
-    """Apply many row updates in one executemany; a None payload or record id keeps the old one."""
+    """Apply many row updates in one `UPDATE … FROM (VALUES …)`; a None payload or record id
+    keeps the stored one."""
     if not updates:
         return
-    statement = (
-        sa.update(import_rows)
-        .where(import_rows.c.id == sa.bindparam("b_id"))
-        .values(
-            status=sa.bindparam("b_status"),
-            error_code=sa.bindparam("b_code"),
-            error_message=sa.bindparam("b_message"),
-            normalized_payload=sa.func.coalesce(
-                # none_as_null: a None payload must bind SQL NULL (keep), not JSON null.
-                sa.bindparam("b_payload", type_=JSONB(none_as_null=True)),
-                import_rows.c.normalized_payload,
-            ),
-            target_record_id=sa.func.coalesce(
-                sa.bindparam("b_record", type_=sa.Text), import_rows.c.target_record_id
-            ),
-            updated_at=sa.func.now(),
-        )
+    new = sa.values(
+        sa.column("id", UUID(as_uuid=True)),
+        sa.column("status", sa.Text),
+        sa.column("error_code", sa.Text),
+        sa.column("error_message", sa.Text),
+        # none_as_null: a None payload must be SQL NULL (keep the old one), not JSON null.
+        sa.column("payload", JSONB(none_as_null=True)),
+        sa.column("record_id", sa.Text),
+        name="new",
+    ).data(
+        [
+            (
+                u.id,
+                str(u.status),
+                None if u.error_code is None else str(u.error_code),
+                u.error_message,
+                u.normalized_payload,
+                u.target_record_id,
+            )
+            for u in updates
+        ]
     )
     conn.execute(
-        statement,
-        [
-            {
-                "b_id": u.id,
-                "b_status": u.status,
-                "b_code": u.error_code,
-                "b_message": u.error_message,
-                "b_payload": u.normalized_payload,
-                "b_record": u.target_record_id,
-            }
-            for u in updates
-        ],
+        sa.update(import_rows)
+        .where(import_rows.c.id == new.c.id)
+        .values(
+            status=new.c.status,
+            error_code=new.c.error_code,
+            error_message=new.c.error_message,
+            normalized_payload=sa.func.coalesce(new.c.payload, import_rows.c.normalized_payload),
+            target_record_id=sa.func.coalesce(new.c.record_id, import_rows.c.target_record_id),
+            updated_at=sa.func.now(),
+        )
     )
 
 

@@ -73,7 +73,11 @@ import_rows = sa.Table(
         "status in ('pending','processing','success','failed','skipped')",
         name="import_rows_status",
     ),
-    sa.Index("import_rows_dedupe_key_success", "dedupe_key", postgresql_where=sa.text("status = 'success'")),
+    sa.Index(
+        "import_rows_dedupe_key_success",
+        "dedupe_key",
+        postgresql_where=sa.text("status = 'success'"),
+    ),
     sa.Index("import_rows_job_id_status", "job_id", "status"),
 )
 

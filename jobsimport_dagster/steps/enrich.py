@@ -517,16 +517,21 @@ def run_enrich(
         )
 
     def write(updates: list[claims.RowUpdate]) -> None:
+        lookups.flush()
         with engine.begin() as conn:
             claims.write_updates(conn, updates)
 
-    run_rows(
-        rows,
-        work,
-        concurrency=concurrency,
-        write=write,
-        progress=Progress(total=len(rows), report=report),
-    )
+    lookups.prefetch_seeds([r.normalized_payload for r in rows], kind)
+    try:
+        run_rows(
+            rows,
+            work,
+            concurrency=concurrency,
+            write=write,
+            progress=Progress(total=len(rows), report=report),
+        )
+    finally:
+        lookups.close()
     return StepSummary(
         step="enrich",
         rows_in=len(rows),

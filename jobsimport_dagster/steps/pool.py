@@ -34,20 +34,35 @@ def run_rows(
     credential stops new rows, lets in-flight ones finish, writes, then raises: rows not
     taken keep their state. An interruption (terminate) releases the unstarted claimed rows.
     """
-    pending_chunks = _chunks(rows, max(1, concurrency))
+    # Claims go in chunks of at least 16 rows: one UPDATE for many, few rows left waiting.
+    pending_chunks = _chunks(rows, max(16, concurrency * 2))
     in_flight: dict[Future[RowUpdate], ClaimedRow] = {}
     waiting: list[ClaimedRow] = []
     results: list[RowUpdate] = []
     stop: MissingCredential | None = None
     last_flush = time.monotonic()
 
+    # Writes run on their own thread, one batch at a time, so refilling never waits for them.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="row-writes")
+    writes: list[Future[None]] = []
+
     def flush() -> None:
         nonlocal last_flush
+        for written in [w for w in writes if w.done()]:
+            writes.remove(written)
+            written.result()
         if results:
-            write(list(results))
+            writes.append(writer.submit(write, list(results)))
             progress.advance(len(results))
             results.clear()
         last_flush = time.monotonic()
+
+    def drain() -> None:
+        try:
+            for written in writes:
+                written.result()
+        finally:
+            writer.shutdown(wait=True)
 
     executor = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="rows")
     try:
@@ -76,6 +91,7 @@ def run_rows(
             if time.monotonic() - last_flush >= flush_seconds:
                 flush()
         flush()
+        drain()
     except BaseException:
         executor.shutdown(wait=True, cancel_futures=True)
         results.extend(
@@ -84,6 +100,7 @@ def run_rows(
             if f.done() and not f.cancelled() and f.exception() is None
         )
         flush()
+        drain()
         unstarted = waiting + [r for f, r in in_flight.items() if f.cancelled()]
         if release and unstarted:
             release(unstarted)

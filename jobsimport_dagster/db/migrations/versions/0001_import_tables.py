@@ -104,7 +104,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         schema=SCHEMA,
     )
-    op.create_index("import_job_events_job_id", "import_job_events", ["job_id", "id"], schema=SCHEMA)
+    op.create_index(
+        "import_job_events_job_id", "import_job_events", ["job_id", "id"], schema=SCHEMA
+    )
     op.create_table(
         "enrichment_cache",
         sa.Column("provider", sa.Text, primary_key=True),
@@ -124,5 +126,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("omdb_budget", "enrichment_cache", "import_job_events", "import_rows", "import_jobs"):
+    for table in (
+        "omdb_budget",
+        "enrichment_cache",
+        "import_job_events",
+        "import_rows",
+        "import_jobs",
+    ):
         op.drop_table(table, schema=SCHEMA)
