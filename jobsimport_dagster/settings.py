@@ -46,17 +46,14 @@ class Settings:
     concurrency: int
     sensor_interval: int
     ui_token: str | None
-
-    @property
-    def state_dir(self) -> Path:
-        """Where the embedded Postgres and other local state live."""
-        return self.project_root / ".jobsimport"
+    state_dir: Path  # where the embedded Postgres keeps its data
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, project_root: Path | None = None
     ) -> Settings:
-        root = (project_root or Path(os.environ.get("JOBSIMPORT_PROJECT_ROOT", Path.cwd()))).resolve()
+        default_root = Path(os.environ.get("JOBSIMPORT_PROJECT_ROOT", Path.cwd()))
+        root = (project_root or default_root).resolve()
         values: dict[str, str] = {}
         env_file = root / ".env"
         if env_file.is_file():
@@ -93,4 +90,5 @@ class Settings:
             concurrency=max(1, number("JOBSIMPORT_CONCURRENCY", 8)),
             sensor_interval=max(1, number("JOBSIMPORT_SENSOR_INTERVAL", 10)),
             ui_token=text("JOBSIMPORT_UI_TOKEN"),
+            state_dir=root / ".jobsimport",
         )

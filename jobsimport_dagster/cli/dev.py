@@ -1,11 +1,9 @@
 """`jobsimport dev`: migrate, clean up after a dead process, serve the UI and run the daemon."""
 
 import click
-import sqlalchemy as sa
 
-from jobsimport_dagster.defs.imports.recovery import fail_orphaned_runs_of_instance
 from jobsimport_dagster.settings import Settings
-from jobsimport_dagster.system import apply_environment, prepare, serve
+from jobsimport_dagster.system import serve, start
 
 
 @click.command("dev")
@@ -14,11 +12,7 @@ from jobsimport_dagster.system import apply_environment, prepare, serve
 def dev_command(host: str, port: int) -> None:
     """Run the whole system: web UI + daemon, sensor on."""
     settings = Settings.from_env()
-    env = prepare(settings)
-    apply_environment(env)
-    engine = sa.create_engine(env.database_url, poolclass=sa.NullPool)
-    failed = fail_orphaned_runs_of_instance(engine)
-    engine.dispose()
+    env, failed = start(settings)
     if failed:
         click.echo(f"marked {len(failed)} run(s) left STARTED by a dead process as failed")
     click.echo(f"Dagster UI on http://{host}:{port}  (uploads: {env.upload_dir})")

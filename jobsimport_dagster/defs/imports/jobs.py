@@ -13,8 +13,9 @@ from jobsimport_dagster.defs.imports.ops import (
 from jobsimport_dagster.defs.imports.partitions import import_files
 
 
-@dg.job(partitions_def=import_files)
+@dg.job(partitions_def=import_files, executor_def=dg.in_process_executor)
 def import_job() -> None:
+    """One import: steps run in one process, one after another; state lives in Postgres."""
     finish_import(insert_rows(enrich_rows(dedupe_rows(validate_rows(start_import())))))
 
 
