@@ -17,13 +17,13 @@ FAILED_ROWS_CHECK = "no_failed_rows"
 FAILED_ROWS_SHOWN = 200
 
 
-def run_tags(*, import_type: str, source: str, file_name: str, dry_run: bool) -> dict[str, str]:
+def run_tags(job: ImportJob) -> dict[str, str]:
     """The tags every run of an import carries, so the Runs page filters by them."""
     return {
-        TAG_TYPE: import_type,
-        TAG_SOURCE: source,
-        TAG_FILE: file_name,
-        TAG_DRY_RUN: str(dry_run).lower(),
+        TAG_TYPE: job.type,
+        TAG_SOURCE: job.source,
+        TAG_FILE: job.file_name,
+        TAG_DRY_RUN: str(job.dry_run).lower(),
     }
 
 

@@ -27,12 +27,7 @@ def budget_retry_schedule(
         dg.RunRequest(
             run_key=f"{job.partition_key}-budget-{day}",
             partition_key=job.partition_key,
-            tags=run_tags(
-                import_type=job.type,
-                source=job.source,
-                file_name=job.file_name,
-                dry_run=job.dry_run,
-            ),
+            tags=run_tags(job),
         )
         for job in waiting
     ]

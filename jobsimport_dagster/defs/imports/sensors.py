@@ -33,12 +33,7 @@ def tick_result(imports: Sequence[jobs.ImportJob], cursor: str) -> dg.SensorResu
             dg.RunRequest(
                 run_key=job.partition_key,
                 partition_key=job.partition_key,
-                tags=run_tags(
-                    import_type=job.type,
-                    source=job.source,
-                    file_name=job.file_name,
-                    dry_run=job.dry_run,
-                ),
+                tags=run_tags(job),
             )
             for job in imports
         ],
