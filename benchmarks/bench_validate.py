@@ -6,10 +6,12 @@ table of import_rows' shape (targets: ratio <= 3, peak RSS <= 300 MB).
 """
 
 import argparse
+import atexit
 import csv
 import io
 import random
 import resource
+import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -135,37 +137,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=float, default=10.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        path = tmpdir / "diary.csv"
-        rows = build_diary(path, int(args.mib * 1024 * 1024))
-        engine = sa.create_engine(
-            start_embedded_postgres(tmpdir / "pg", delete_on_exit=True), poolclass=sa.NullPool
+    tmpdir = Path(tempfile.mkdtemp(prefix="bench-validate-"))
+    # Registered before the server starts, so it runs after the server's own exit handler,
+    # which stops Postgres and deletes its data folder (deleting it first leaks the server).
+    atexit.register(shutil.rmtree, tmpdir, ignore_errors=True)
+    path = tmpdir / "diary.csv"
+    rows = build_diary(path, int(args.mib * 1024 * 1024))
+    engine = sa.create_engine(
+        start_embedded_postgres(tmpdir / "pg", delete_on_exit=True), poolclass=sa.NullPool
+    )
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        job = create_job(
+            conn,
+            NewImportJob(
+                partition_key="movies-bench",
+                type="movies",
+                source=DIARY.name,
+                file_name=path.name,
+                file_sha256="0" * 64,
+                file_bytes=path.stat().st_size,
+                uploaded_by="bench",
+            ),
         )
-        upgrade_to_head(engine)
-        with engine.begin() as conn:
-            job = create_job(
-                conn,
-                NewImportJob(
-                    partition_key="movies-bench",
-                    type="movies",
-                    source=DIARY.name,
-                    file_name=path.name,
-                    file_sha256="0" * 64,
-                    file_bytes=path.stat().st_size,
-                    uploaded_by="bench",
-                ),
-            )
-        rss_before = peak_rss_mb()
-        started = time.perf_counter()
-        with engine.begin() as conn:
-            summary = run_validate(
-                conn, job_id=job.id, path=path, adapter=DIARY, today=datetime.now(UTC).date()
-            )
-        stage = time.perf_counter() - started
-        rss_stage = peak_rss_mb()
-        copy = bare_copy_seconds(engine, job.id)
-        engine.dispose()
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        summary = run_validate(
+            conn, job_id=job.id, path=path, adapter=DIARY, today=datetime.now(UTC).date()
+        )
+    stage = time.perf_counter() - started
+    rss_stage = peak_rss_mb()
+    copy = bare_copy_seconds(engine, job.id)
+    engine.dispose()
     print(f"file: {args.mib:g} MiB, {rows} rows; counts {summary.counts}")
     print(f"validate stage: {stage:.2f} s, {rows / stage:,.0f} rows/s")
     print(f"bare COPY of the same rows: {copy:.2f} s; ratio stage/COPY: {stage / copy:.2f}")

@@ -64,3 +64,16 @@ class InsertFailed(UpstreamError):
     def __init__(self, message: str, *, maybe_arrived: bool = True) -> None:
         super().__init__(message)
         self.maybe_arrived = maybe_arrived
+
+
+class DagsterApiError(JobsimportError):
+    """Dagster's GraphQL API could not be reached, refused the token, or answered an error."""
+
+
+class UnknownPartition(DagsterApiError):
+    """Partition keys that `import_files` does not have: nothing was launched for any of them."""
+
+    def __init__(self, partition_keys: list[str]) -> None:
+        keys = ", ".join(partition_keys)
+        super().__init__(f"not a partition of import_files: {keys}; nothing was launched")
+        self.partition_keys = partition_keys

@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,18 +52,27 @@ def migrated_template(postgres_server_url: str) -> str:
     return TEMPLATE_DB
 
 
+@contextmanager
+def fresh_database(server_url: str, template: str) -> Iterator[str]:
+    """A new database copied from the migrated template; dropped (connections and all) after."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _admin(server_url)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = sa.make_url(server_url).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def database_url(postgres_server_url: str, migrated_template: str) -> Iterator[str]:
     """A fresh, migrated database for one test (schemas `jobsimport` and `dagster`)."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = _admin(postgres_server_url)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"'))
-    url = sa.make_url(postgres_server_url).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database(postgres_server_url, migrated_template) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,13 +1,23 @@
 """The code location loads and carries SPEC §9's names; only defs/ imports dagster (STYLE)."""
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from jobsimport_dagster.definitions import defs
 
 PACKAGE = Path(__file__).resolve().parent.parent / "jobsimport_dagster"
+
+
+@pytest.fixture(autouse=True)
+def live_instance() -> Iterator[None]:
+    # Loading definitions consults the current instance's state storage; an earlier test's
+    # instance may be gone, so give these tests one of their own.
+    with dg.instance_for_test():
+        yield
 
 
 def test_location_has_spec_names() -> None:

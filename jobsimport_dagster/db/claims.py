@@ -176,19 +176,25 @@ def write_updates(conn: sa.Connection, updates: list[RowUpdate]) -> None:
             status=new.c.status,
             error_code=new.c.error_code,
             error_message=new.c.error_message,
-            normalized_payload=sa.func.coalesce(new.c.payload, import_rows.c.normalized_payload),
+            # A VALUES column of NULLs only is typed text by Postgres: cast it back to jsonb.
+            normalized_payload=sa.func.coalesce(
+                sa.cast(new.c.payload, JSONB), import_rows.c.normalized_payload
+            ),
             target_record_id=sa.func.coalesce(new.c.record_id, import_rows.c.target_record_id),
             updated_at=sa.func.now(),
         )
     )
 
 
-def keyed_lines(conn: sa.Connection, job_id: uuid.UUID) -> list[tuple[int, str]]:
-    """(line, dedupe key) of every row of the import that has a key: the in-file dedupe input."""
-    query = sa.select(import_rows.c.row_number, import_rows.c.dedupe_key).where(
-        import_rows.c.job_id == job_id, import_rows.c.dedupe_key.is_not(None)
-    )
-    return [(line, key) for line, key in conn.execute(query)]
+def keyed_lines(conn: sa.Connection, job_id: uuid.UUID) -> list[tuple[int, str, str | None]]:
+    """(line, dedupe key, viewing date) of every row of the import that has a key: the in-file
+    dedupe input (a show-season's earliest date carries it)."""
+    query = sa.select(
+        import_rows.c.row_number,
+        import_rows.c.dedupe_key,
+        import_rows.c.normalized_payload["viewing_date"].astext,
+    ).where(import_rows.c.job_id == job_id, import_rows.c.dedupe_key.is_not(None))
+    return [(line, key, day) for line, key, day in conn.execute(query)]
 
 
 def earlier_successes(

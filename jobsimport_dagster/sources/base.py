@@ -1,8 +1,8 @@
 """The adapter contract: a source format is one module declaring its header and mapping cells."""
 
 import re
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -21,6 +21,10 @@ MAPPED_COLUMNS = (
     "review",
     "source_uri",
 )
+# Optional columns after those: what only the source's own shape tells about a row, settled
+# before any check. `verdict` is blank or the row's RowCode (a Netflix title that is not an
+# episode is `not_a_show`), `verdict_message` the sentence saying why.
+VERDICT_COLUMNS = ("verdict", "verdict_message")
 _BOM = "\ufeff"
 _GUARD = re.compile(r"'[=+\-@]")
 
@@ -52,8 +56,22 @@ class Adapter(Protocol):
 
         Values are the file's text, unguarded and stripped (`text_column`), blank where the
         source has no such column, and never judged: a bad value is validation's business, so
-        this never raises on one.
+        this never raises on one. Only what the source's own shape tells (is this line an
+        episode at all?) may come as `VERDICT_COLUMNS` after them.
         """
+        ...
+
+
+@runtime_checkable
+class FileScoped(Protocol):
+    """An adapter that settles something for a whole file before mapping any row of it.
+
+    Netflix dates are in the account's locale, and whether `10/11/20` is day or month first is
+    decided once per file (from all its dates, or its name), never per row.
+    """
+
+    def for_file(self, file_name: str, cells: Iterable[pd.DataFrame]) -> Adapter:
+        """This adapter bound to the file named `file_name`, whose cells come chunk by chunk."""
         ...
 
 

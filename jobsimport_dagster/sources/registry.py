@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from jobsimport_dagster.errors import FileRejected
-from jobsimport_dagster.sources import letterboxd, template
+from jobsimport_dagster.sources import letterboxd, netflix, template
 from jobsimport_dagster.sources.base import Adapter, clean_header
 
 # A new source is one module and one entry here. Within a family the adapter with the fewest
@@ -15,6 +15,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     letterboxd.REVIEWS,
     template.MOVIES_TEMPLATE,
     template.SHOWS_TEMPLATE,
+    netflix.NETFLIX,
 )
 _SHOWN_HEADER_CHARS = 120
 
@@ -45,7 +46,7 @@ def detect_adapter(header: Sequence[str], file_name: str, import_type: str) -> A
         other = matching[0]
         raise FileRejected(
             f"{file_name} is a {other.type} file ({other.label}), not {import_type}; "
-            f"import it as {other.type} instead."
+            f"import it as {other.type} instead (drop it in the {other.type} folder)."
         )
     raise FileRejected(_unmatched_reason(columns, import_type))
 

@@ -16,26 +16,40 @@ from jobsimport_dagster.steps.enrich import parse_year, title_match_key
 
 # Sources whose date says when a film was logged or rated, not when it was seen (SPEC §7).
 UNDATED_SOURCES = frozenset({"letterboxd-watched", "letterboxd-ratings"})
+# Sources that list the latest viewing first: on one day, the lower line was watched first.
+NEWEST_FIRST_SOURCES = frozenset({"netflix"})
 
 _LEADING_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 _SEASON_TITLE = re.compile(r"^(?P<show>.+?)\s+season\s+(?P<season>\d+)\s*$", re.IGNORECASE)
 
 
-def in_file_duplicates(rows: Iterable[tuple[int, str | None]]) -> dict[int, int]:
-    """`{line: first line}` for every row whose dedupe key an earlier line already has.
+def in_file_duplicates(
+    rows: Iterable[tuple[int, str | None, str | None]], *, newest_first: bool = False
+) -> dict[int, int]:
+    """`{line: kept line}` for every row whose dedupe key another row of the file keeps.
 
-    The earliest line keeps the key; rows without a key (invalid ones) never collide.
+    `rows` are (line, dedupe key, viewing date). The row seen first keeps the key: the earliest
+    date, and on one date the earliest line, or the latest in a `newest_first` file. A show's
+    episodes share its season's key, so the first episode watched carries the record and its
+    date is the season's start. A film's key holds its date, so there the earliest line keeps
+    it. Rows without a key (invalid ones) never collide.
     """
-    first_line: dict[str, int] = {}
+    keyed = [(line, key, day or "") for line, key, day in rows if key is not None]
+    direction = -1 if newest_first else 1
+    keyed.sort(key=lambda row: (row[2], direction * row[0]))
+    kept: dict[str, int] = {}
     duplicates: dict[int, int] = {}
-    for line, key in sorted(rows, key=lambda row: row[0]):
-        if key is None:
-            continue
-        if key in first_line:
-            duplicates[line] = first_line[key]
+    for line, key, _ in keyed:
+        if key in kept:
+            duplicates[line] = kept[key]
         else:
-            first_line[key] = line
+            kept[key] = line
     return duplicates
+
+
+def is_newest_first(source: str) -> bool:
+    """True for Netflix, whose viewing history lists the latest viewing first."""
+    return source in NEWEST_FIRST_SOURCES
 
 
 def is_undated_source(source: str) -> bool:
@@ -302,7 +316,9 @@ def run_dedupe(
     rows = [r for r in claims.open_rows(conn, job_id) if r.status == RowStatus.PENDING]
     if not skip_duplicates or not rows:
         return StepSummary(step="dedupe", rows_in=len(rows), seconds=time.monotonic() - started)
-    first_lines = in_file_duplicates(claims.keyed_lines(conn, job_id))
+    first_lines = in_file_duplicates(
+        claims.keyed_lines(conn, job_id), newest_first=is_newest_first(source)
+    )
     is_movies = import_type == "movies"
     movie_index = index_movies(catalogue_records) if is_movies else None
     show_index = None if is_movies else index_shows(catalogue_records)
@@ -331,8 +347,10 @@ def run_dedupe(
             )
         else:
             assert show_index is not None
-            exists = show_exists(show_index, show=label, season=int(seed["season"]))
+            season = int(seed["season"])
+            exists = show_exists(show_index, show=label, season=season)
             already = (row.dedupe_key or "") in imported.dedupe_keys
+            label = f"{label} Season {season}"  # the message names the show-season
         outcome = skip_outcome(
             skip_duplicates=skip_duplicates,
             label=label,

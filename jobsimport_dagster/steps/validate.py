@@ -13,11 +13,11 @@ import pandas as pd
 import pandera.pandas as pa
 import sqlalchemy as sa
 
-from jobsimport_dagster.codes import RowCode, RowStatus
+from jobsimport_dagster.codes import RowCode, RowStatus, status_for
 from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.rows import RowBatch, insert_rows, json_lines, json_text
 from jobsimport_dagster.models import RowOutcome, StepSummary
-from jobsimport_dagster.sources.base import Adapter
+from jobsimport_dagster.sources.base import VERDICT_COLUMNS, Adapter, FileScoped
 from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys
 from jobsimport_dagster.steps.read import CHUNK_ROWS, RecordChunk, read_chunks
 
@@ -167,16 +167,21 @@ def schema_for(import_type: str, today: date) -> pa.DataFrameSchema:
 
 @dataclass(frozen=True)
 class CheckedChunk:
-    """A chunk after validation: its records, cells, mapped cells and failed rows by position."""
+    """A chunk after validation: its records, cells, mapped cells and the outcomes of the rows
+    it settled (failed, or skipped as `not_a_show`) by position; the others go on."""
 
     records: RecordChunk
     cells: pd.DataFrame
     mapped: pd.DataFrame
-    failures: dict[int, RowOutcome]
+    outcomes: dict[int, RowOutcome]
 
     def failed_lines(self) -> list[tuple[int, RowOutcome]]:
         """(line, outcome) of each failed row, in file order."""
-        return [(self.records.lines[p], self.failures[p]) for p in sorted(self.failures)]
+        return [
+            (self.records.lines[p], self.outcomes[p])
+            for p in sorted(self.outcomes)
+            if self.outcomes[p].status == RowStatus.FAILED
+        ]
 
 
 def cells_frame(chunk: RecordChunk) -> pd.DataFrame:
@@ -222,31 +227,66 @@ def find_failures(
     return outcomes
 
 
+def source_verdicts(mapped: pd.DataFrame) -> dict[int, RowOutcome]:
+    """The outcomes an adapter settled from its source's shape (`VERDICT_COLUMNS`), by position."""
+    if VERDICT_COLUMNS[0] not in mapped:
+        return {}
+    outcomes = {}
+    codes, messages = (mapped[column] for column in VERDICT_COLUMNS)
+    for position, (code, message) in enumerate(zip(codes, messages, strict=True)):
+        if code:
+            row_code = RowCode(code)
+            outcomes[position] = RowOutcome(status_for(row_code), row_code, message)
+    return outcomes
+
+
 def check_chunk(chunk: RecordChunk, adapter: Adapter, *, today: date) -> CheckedChunk:
-    """Map a chunk with its adapter and validate it."""
+    """Map a chunk with its adapter and validate it.
+
+    A verdict of the adapter comes before the schema's checks but after `malformed_row`: a
+    ragged row's cells are shifted, so nothing read from them can be trusted.
+    """
     cells = cells_frame(chunk)
     mapped = adapter.map_frame(cells)
-    failures = find_failures(chunk, mapped, adapter.type, today)
-    return CheckedChunk(chunk, cells, mapped, failures)
+    outcomes = find_failures(chunk, mapped, adapter.type, today)
+    for position, verdict in source_verdicts(mapped).items():
+        found = outcomes.get(position)
+        if found is None or found.code != RowCode.MALFORMED_ROW:
+            outcomes[position] = verdict
+    return CheckedChunk(chunk, cells, mapped, outcomes)
 
 
 def check_file(
-    path: Path, adapter: Adapter, *, today: date, chunk_rows: int = CHUNK_ROWS
+    path: Path,
+    adapter: Adapter,
+    *,
+    today: date,
+    chunk_rows: int = CHUNK_ROWS,
+    file_name: str | None = None,
 ) -> Iterator[CheckedChunk]:
-    """The file streamed and checked a chunk at a time, so memory stays flat."""
+    """The file streamed and checked a chunk at a time, so memory stays flat.
+
+    An adapter that settles something per file (Netflix's date order) first reads the whole
+    file once; `file_name` is the name the user gave it (default: the path's), which the
+    archived copy has lost.
+    """
+    if isinstance(adapter, FileScoped):
+        cells = (cells_frame(chunk) for chunk in read_chunks(path, chunk_rows))
+        adapter = adapter.for_file(file_name or path.name, cells)
     for chunk in read_chunks(path, chunk_rows):
         yield check_chunk(chunk, adapter, today=today)
 
 
 def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
-    """The chunk's rows as written: `pending` with seed and dedupe key, or `failed` with a code.
+    """The chunk's rows as written: `pending` with seed and dedupe key, or `failed` (`skipped`
+    for `not_a_show`) with a code.
 
     `raw_payload` is every cell by column; a ragged row's own cells (surplus included) are kept.
     """
     records = checked.records
     count = len(records)
-    failed = checked.failures
-    valid = [p not in failed for p in range(count)]
+    settled = checked.outcomes
+    valid = [p not in settled for p in range(count)]
     seeds = build_seeds(checked.mapped[valid], import_type)
     raw = json_lines(checked.cells)
     width = len(records.header)
@@ -261,7 +301,7 @@ def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
     ):
         payloads[position] = payload
         keys[position] = key
-    outcomes = [failed.get(p) for p in range(count)]
+    outcomes = [settled.get(p) for p in range(count)]
     return RowBatch(
         row_numbers=records.lines,
         raw_payloads=raw,
@@ -285,26 +325,40 @@ def run_validate(
     """Read, validate and normalize the file into `import_rows`, then refresh the job's counters.
 
     Rows already stored for this job are left as they are, so re-running the step adds nothing.
+    The job's file name (the archived copy is named by its partition key) goes to adapters that
+    read it (Netflix's `-dmy.csv`).
     """
     started = time.monotonic()
     today = today or datetime.now(UTC).date()
+    job = jobs.get_job(conn, job_id=job_id)
+    assert job is not None, f"no import job {job_id}"
+    file_name = job.file_name
     codes: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
     rows_in = 0
 
     def batches() -> Iterator[RowBatch]:
         nonlocal rows_in
-        for checked in check_file(path, adapter, today=today, chunk_rows=chunk_rows):
+        for checked in check_file(
+            path, adapter, today=today, chunk_rows=chunk_rows, file_name=file_name
+        ):
             rows_in += len(checked.records)
-            codes.update(str(o.code) for o in checked.failures.values())
+            codes.update(str(o.code) for o in checked.outcomes.values())
+            statuses.update(str(o.status) for o in checked.outcomes.values())
             yield row_batch(checked, adapter.type)
 
     added = insert_rows(conn, job_id, batches())
     jobs.refresh_counters(conn, job_id)
-    invalid = codes.total()
+    invalid, skipped = statuses[RowStatus.FAILED], statuses[RowStatus.SKIPPED]
     return StepSummary(
         step="validate",
         rows_in=rows_in,
-        counts={"valid": rows_in - invalid, "invalid": invalid, **dict(sorted(codes.items()))},
+        counts={
+            "valid": rows_in - invalid - skipped,
+            "invalid": invalid,
+            **({"skipped": skipped} if skipped else {}),
+            **dict(sorted(codes.items())),
+        },
         seconds=time.monotonic() - started,
         extra={"source": adapter.name, "rows_added": added},
     )

@@ -63,11 +63,12 @@ def test_validate_reports_each_bad_row_and_exits_1(tmp_path: Path) -> None:
          "drop watched.csv or diary.csv from the export instead."),
         # the shows template given as movies
         ("shows.csv", "Show,Season,Started Date,IMDb ID\nSeverance,2,2025-01-17,\n", "movies",
-         "shows.csv is a shows file (shows template), not movies; import it as shows instead."),
+         "shows.csv is a shows file (shows template), not movies; import it as shows instead "
+         "(drop it in the shows folder)."),
         # an unknown header
         ("x.csv", "foo,bar\n1,2\n", "shows",
          "The header (foo, bar) is not a known shows format; expected the template "
-         "(Show, Season, Started Date)."),
+         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date)."),
         # the folder's own file checks apply too: semicolons
         ("movies.csv", "Title;Year;Watched Date;IMDb ID\nUp;2009;2024-01-01;\n", "movies",
          "The columns are separated by ';' instead of ','; "

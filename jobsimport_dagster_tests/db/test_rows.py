@@ -175,3 +175,17 @@ def test_a_copy_the_server_refuses_stops_the_preparing_thread(engine: sa.Engine)
     with pytest.raises(psycopg2.errors.UniqueViolation), engine.begin() as conn:
         insert_rows(conn, job_id, [batch(twice), batch(twice), batch(twice), batch(twice)])
     assert threading.active_count() == threads_before
+
+
+def test_row_ids_ascend_in_file_order_across_chunks(engine: sa.Engine) -> None:
+    # time-ordered (UUIDv7) ids keep the primary-key index growing at its right edge
+    with engine.begin() as conn:
+        job_id = new_job(conn)
+        insert_rows(
+            conn,
+            job_id,
+            [batch((line, {"Title": "x"}, None, RowCode.INVALID_TITLE)) for line in range(2, 7)],
+        )
+        ids = [r.id for r in rows_by_status(conn, job_id, [RowStatus.FAILED])]
+    assert len(ids) == 5 and ids == sorted(ids) and len(set(ids)) == 5
+    assert {i.version for i in ids} == {7}

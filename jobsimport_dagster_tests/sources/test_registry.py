@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from jobsimport_dagster.errors import FileRejected
-from jobsimport_dagster.sources import letterboxd, template
+from jobsimport_dagster.sources import letterboxd, netflix, template
 from jobsimport_dagster.sources.registry import ADAPTERS, detect_adapter, get_adapter
 from jobsimport_dagster.steps.read import read_header
 
@@ -15,6 +15,7 @@ RATINGS = [*WATCHED, "Rating"]
 REVIEWS = [*WATCHED, "Rating", "Rewatch", "Review", "Tags", "Watched Date"]
 MOVIES_TEMPLATE = ["Title", "Year", "Watched Date", "IMDb ID"]
 SHOWS_TEMPLATE = ["Show", "Season", "Started Date", "IMDb ID"]
+NETFLIX = ["Title", "Date"]
 FAILED_CSV_COLUMNS = ["IMDb ID", "line", "error_code", "error_message"]
 
 
@@ -50,6 +51,9 @@ FAILED_CSV_COLUMNS = ["IMDb ID", "line", "error_code", "error_message"]
         (["Show", "Season", "Started Date"], "s.csv", "shows", template.SHOWS_TEMPLATE),
         # a trailing comma in the header (an unnamed last column)
         ([*MOVIES_TEMPLATE, ""], "m.csv", "movies", template.MOVIES_TEMPLATE),
+        # Netflix's viewing history, and its failed-rows CSV dropped back
+        (NETFLIX, "NetflixViewingHistory.csv", "shows", netflix.NETFLIX),
+        ([*NETFLIX, *FAILED_CSV_COLUMNS], "x.failed.csv", "shows", netflix.NETFLIX),
     ],
 )  # fmt: skip
 def test_detect_adapter_picks_the_format(
@@ -81,12 +85,15 @@ def test_detect_adapter_picks_the_format(
          "drop watched.csv or diary.csv from the export instead."),
         # the shows template dropped in movies/, and the reverse
         (SHOWS_TEMPLATE, "shows.csv", "movies",
-         "shows.csv is a shows file (shows template), not movies; import it as shows instead."),
+         "shows.csv is a shows file (shows template), not movies; import it as shows instead "
+         "(drop it in the shows folder)."),
         (MOVIES_TEMPLATE, "movies.csv", "shows",
-         "movies.csv is a movies file (movies template), not shows; import it as movies instead."),
+         "movies.csv is a movies file (movies template), not shows; import it as movies instead "
+         "(drop it in the movies folder)."),
         # a Letterboxd diary is movies only
         (DIARY, "diary.csv", "shows",
-         "diary.csv is a movies file (Letterboxd diary), not shows; import it as movies instead."),
+         "diary.csv is a movies file (Letterboxd diary), not shows; import it as movies instead "
+         "(drop it in the movies folder)."),
         # incomplete Letterboxd header: the missing column is named
         (["Date", "Name", "Year"], "watched.csv", "movies",
          "The header lacks Letterboxd URI, which a Letterboxd watched file needs."),
@@ -101,10 +108,17 @@ def test_detect_adapter_picks_the_format(
         (["foo", "bar"], "x.csv", "movies",
          "The header (foo, bar) is not a known movies format; expected a Letterboxd export "
          "(Date, Name, Year, Letterboxd URI) or the template (Title, Watched Date)."),
-        # Netflix's header before its adapter exists (issue #5)
-        (["Title", "Date"], "NetflixViewingHistory.csv", "shows",
-         "The header (Title, Date) is not a known shows format; expected the template "
-         "(Show, Season, Started Date)."),
+        # Netflix is shows only: in movies/ it is sent to the shows folder
+        (NETFLIX, "NetflixViewingHistory.csv", "movies",
+         "NetflixViewingHistory.csv is a shows file (Netflix viewing history), not movies; "
+         "import it as shows instead (drop it in the shows folder)."),
+        # half of Netflix's header
+        (["Title", "Started"], "NetflixViewingHistory.csv", "shows",
+         "The header lacks Date, which a Netflix viewing history file needs."),
+        # nothing known at all, as shows: both shows families are listed
+        (["foo", "bar"], "x.csv", "shows",
+         "The header (foo, bar) is not a known shows format; expected the template "
+         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date)."),
         # a repeated column would lose cells
         (["Title", "Title", "Watched Date"], "m.csv", "movies",
          "The header repeats the column Title; keep one of each."),
@@ -126,6 +140,8 @@ def test_detect_adapter_on_the_real_exports(shared_data: Path) -> None:
     ]
     for path in files:
         assert detect_adapter(read_header(path), path.name, "movies") is letterboxd.DIARY
+    history = shared_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
+    assert detect_adapter(read_header(history), history.name, "shows") is netflix.NETFLIX
 
 
 def test_get_adapter_finds_a_jobs_source_by_name_and_type() -> None:
@@ -135,7 +151,7 @@ def test_get_adapter_finds_a_jobs_source_by_name_and_type() -> None:
     for adapter in ADAPTERS:
         assert get_adapter(adapter.name, adapter.type) is adapter
     with pytest.raises(KeyError):
-        get_adapter("netflix", "shows")
+        get_adapter("netflix", "movies")
 
 
 def test_adapter_names_are_the_spec_source_tags() -> None:
@@ -146,4 +162,5 @@ def test_adapter_names_are_the_spec_source_tags() -> None:
         ("letterboxd-reviews", "movies"),
         ("template", "movies"),
         ("template", "shows"),
+        ("netflix", "shows"),
     }

@@ -15,6 +15,7 @@ from jobsimport_dagster.steps.dedupe import (
     index_movies,
     index_shows,
     is_already_imported,
+    is_newest_first,
     is_undated_source,
     movie_exists,
     record_date,
@@ -25,12 +26,12 @@ from jobsimport_dagster.steps.dedupe import (
 from jobsimport_dagster.steps.normalize import movie_dedupe_key, show_dedupe_key
 
 
-def diary_keys(shared_data: Path, name: str) -> list[tuple[int, str]]:
-    """(line, dedupe key) of a real Letterboxd diary; these files have one line per record."""
+def diary_keys(shared_data: Path, name: str) -> list[tuple[int, str, str]]:
+    """(line, dedupe key, date) of a real Letterboxd diary; these files have one line per record."""
     with (shared_data / "letterboxd" / name).open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return [
-        (line, movie_dedupe_key(row["Name"], row["Watched Date"]))
+        (line, movie_dedupe_key(row["Name"], row["Watched Date"]), row["Watched Date"])
         for line, row in enumerate(rows, start=2)
     ]
 
@@ -38,26 +39,41 @@ def diary_keys(shared_data: Path, name: str) -> list[tuple[int, str]]:
 # --- in the file ---------------------------------------------------------------------------------
 
 
+TROLLS = show_dedupe_key("Trollhunters: Tales of Arcadia", 2)
+
+
 @pytest.mark.parametrize(
-    ("rows", "duplicates"),
+    ("rows", "newest_first", "duplicates"),
     [
         # the same key twice: the later line is the duplicate of the earlier
-        ([(2, "up|2024-01-05"), (3, "up|2024-01-05")], {3: 2}),
+        ([(2, "up|2024-01-05", "2024-01-05"), (3, "up|2024-01-05", "2024-01-05")], False,
+         {3: 2}),
         # three times: every later line points at the first
-        ([(2, "a|d"), (5, "a|d"), (9, "a|d")], {5: 2, 9: 2}),
+        ([(2, "a|d", "d"), (5, "a|d", "d"), (9, "a|d", "d")], False, {5: 2, 9: 2}),
         # given out of order, the earliest line still keeps the key
-        ([(9, "a|d"), (2, "a|d")], {9: 2}),
+        ([(9, "a|d", "d"), (2, "a|d", "d")], False, {9: 2}),
         # same film on another day is a rewatch, not a duplicate
-        ([(2, "inception|2018-01-22"), (3, "inception|2024-03-18")], {}),
+        ([(2, "inception|2018-01-22", "2018-01-22"), (3, "inception|2024-03-18", "2024-03-18")],
+         False, {}),
         # invalid rows have no key and never collide
-        ([(2, None), (3, None)], {}),
-        # show seasons
-        ([(2, show_dedupe_key("Trollhunters: Tales of Arcadia", 2)),
-          (4, show_dedupe_key("trollhunters:  tales of arcadia", 2))], {4: 2}),
+        ([(2, None, None), (3, None, None)], False, {}),
+        # a show-season's key ignores case and spacing
+        ([(2, TROLLS, "2020-10-20"), (4, show_dedupe_key("trollhunters:  tales of arcadia", 2),
+          "2020-10-20")], False, {4: 2}),
+        # a season's episodes: the earliest date carries it, whatever its line
+        ([(2, TROLLS, "2020-10-21"), (5, TROLLS, "2020-10-20"), (7, TROLLS, "2020-10-22")],
+         False, {2: 5, 7: 5}),
+        # Netflix lists the latest first: on one day the lowest line was watched first
+        ([(2, TROLLS, "2020-10-21"), (5, TROLLS, "2020-10-20"), (7, TROLLS, "2020-10-20")],
+         True, {2: 7, 5: 7}),
+        # a template lists in its own order: on one day the first line is kept
+        ([(5, TROLLS, "2020-10-20"), (7, TROLLS, "2020-10-20")], False, {7: 5}),
     ],
 )  # fmt: skip
-def test_in_file_duplicates(rows: list[tuple[int, str | None]], duplicates: dict[int, int]) -> None:
-    assert in_file_duplicates(rows) == duplicates
+def test_in_file_duplicates(
+    rows: list[tuple[int, str | None, str | None]], newest_first: bool, duplicates: dict[int, int]
+) -> None:
+    assert in_file_duplicates(rows, newest_first=newest_first) == duplicates
 
 
 @pytest.mark.parametrize(
@@ -71,11 +87,11 @@ def test_real_diary_rewatches_are_not_duplicates(shared_data: Path, diary: str) 
 def test_real_diary_with_a_repeated_entry(shared_data: Path) -> None:
     # The same diary entry pasted again at the end of the file.
     keys = diary_keys(shared_data, "extratone_diary_2024_crlf.csv")
-    inception_line, inception_key = next(
-        (line, key) for line, key in keys if key == "inception|2018-01-22"
+    inception_line, inception_key, day = next(
+        row for row in keys if row[1] == "inception|2018-01-22"
     )
     last = keys[-1][0] + 1
-    assert in_file_duplicates([*keys, (last, inception_key)]) == {last: inception_line}
+    assert in_file_duplicates([*keys, (last, inception_key, day)]) == {last: inception_line}
 
 
 # --- the catalogue: movies -----------------------------------------------------------------------
@@ -224,6 +240,20 @@ def test_title_year_key_without_year_is_none() -> None:
 )
 def test_is_undated_source(source: str, undated: bool) -> None:
     assert is_undated_source(source) is undated
+
+
+@pytest.mark.parametrize(
+    ("source", "newest_first"),
+    [
+        # Netflix lists the latest viewing first
+        ("netflix", True),
+        # Letterboxd and the templates list in the user's own order
+        ("letterboxd-diary", False),
+        ("template", False),
+    ],
+)
+def test_is_newest_first(source: str, newest_first: bool) -> None:
+    assert is_newest_first(source) is newest_first
 
 
 IMPORTED = [

@@ -11,8 +11,10 @@ from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db.jobs import NewImportJob, create_job, get_job
 from jobsimport_dagster.db.rows import failed_rows, rows_by_status
 from jobsimport_dagster.errors import FileRejected
+from jobsimport_dagster.models import RowOutcome
 from jobsimport_dagster.sources.base import Adapter
 from jobsimport_dagster.sources.letterboxd import DIARY
+from jobsimport_dagster.sources.netflix import NETFLIX
 from jobsimport_dagster.sources.template import MOVIES_TEMPLATE, SHOWS_TEMPLATE
 from jobsimport_dagster.steps.validate import check_file, run_validate
 
@@ -171,17 +173,23 @@ def test_the_real_exports_are_all_valid(shared_data: Path) -> None:
     ):
         chunks = list(check_file(shared_data / "letterboxd" / name, DIARY, today=TODAY))
         assert sum(len(c.records) for c in chunks) == rows
-        assert [c.failures for c in chunks] == [{}]
+        assert [c.outcomes for c in chunks] == [{}]
 
 
-def new_job(conn: sa.Connection, source: str = "letterboxd-diary") -> uuid.UUID:
+def new_job(
+    conn: sa.Connection,
+    source: str = "letterboxd-diary",
+    *,
+    import_type: str = "movies",
+    file_name: str = "diary.csv",
+) -> uuid.UUID:
     job = create_job(
         conn,
         NewImportJob(
-            partition_key=f"movies-20250101T000000-test-{uuid.uuid4().hex[:8]}",
-            type="movies",
+            partition_key=f"{import_type}-20250101T000000-test-{uuid.uuid4().hex[:8]}",
+            type=import_type,
             source=source,
-            file_name="diary.csv",
+            file_name=file_name,
             file_sha256="0" * 64,
             file_bytes=1,
             uploaded_by="test",
@@ -345,3 +353,68 @@ def test_run_validate_stores_show_seeds_and_chunks_with_no_valid_row(
         (4, "pending", {"show": "The Bear", "season": 3, "viewing_date": "2024-06-27",
                         "year": None, "imdb_id": None}, "the bear|s3"),
     ]  # fmt: skip
+
+
+# Every day 12 or less: this file's dates cannot tell day from month.
+AMBIGUOUS_HISTORY = (
+    "Title,Date\n"
+    '"Dark: Staffel 1: Lügen","03/05/2020"\n'
+    '"Hubie Halloween","11/10/2020"\n'
+    '"Dark: Staffel 1: Geheimnisse","01/05/2020"\n'
+)
+
+
+def test_a_netflix_file_that_cannot_tell_its_dates_asks_to_be_renamed(tmp_path: Path) -> None:
+    path = tmp_path / "NetflixViewingHistory.csv"
+    path.write_text(AMBIGUOUS_HISTORY, encoding="utf-8")
+    (checked,) = check_file(path, NETFLIX, today=TODAY)
+    rename = (
+        "could be day/month or month/day and the file's dates do not settle which; rename the "
+        "file to end -dmy.csv (day first) or -mdy.csv (month first) and drop it again."
+    )
+    assert [(line, o.code, o.message) for line, o in checked.failed_lines()] == [
+        (2, RowCode.INVALID_DATE, f"The date '03/05/2020' {rename}"),
+        (4, RowCode.INVALID_DATE, f"The date '01/05/2020' {rename}"),
+    ]
+    # the film is skipped, not failed: failed_lines leaves it out
+    assert checked.outcomes[1] == RowOutcome(
+        RowStatus.SKIPPED,
+        RowCode.NOT_A_SHOW,
+        "'Hubie Halloween' has no season label (like 'Season 1' or 'Part 2'), "
+        "so it is not a show's episode.",
+    )
+
+
+def test_run_validate_reads_netflix_dates_in_the_order_the_jobs_file_name_gives(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    # the archived copy is named by its partition key: the user's file name is the job's
+    path = tmp_path / "shows-20250101T000000-netflixviewinghistory-dmy-0a1b2c3d.csv"
+    path.write_text(AMBIGUOUS_HISTORY, encoding="utf-8")
+    with engine.begin() as conn:
+        job_id = new_job(
+            conn, "netflix", import_type="shows", file_name="NetflixViewingHistory-dmy.csv"
+        )
+        summary = run_validate(conn, job_id=job_id, path=path, adapter=NETFLIX, today=TODAY)
+        rows = rows_by_status(conn, job_id, list(RowStatus))
+        job = get_job(conn, job_id=job_id)
+    assert summary.counts == {"valid": 2, "invalid": 0, "skipped": 1, "not_a_show": 1}
+    assert [(r.row_number, r.status, r.error_code, r.normalized_payload, r.dedupe_key)
+            for r in rows] == [
+        (2, "pending", None, {"show": "Dark", "season": 1, "viewing_date": "2020-05-03",
+                              "year": None, "imdb_id": None}, "dark|s1"),
+        (3, "skipped", "not_a_show", None, None),
+        (4, "pending", None, {"show": "Dark", "season": 1, "viewing_date": "2020-05-01",
+                              "year": None, "imdb_id": None}, "dark|s1"),
+    ]  # fmt: skip
+    assert job is not None and (job.total_rows, job.skipped_rows, job.processed_rows) == (3, 1, 1)
+
+
+def test_the_real_netflix_history_maps_every_line(shared_data: Path) -> None:
+    # 424 lines: 351 episodes, 73 films and seasons with only a name (see defs/imports/test_shows)
+    history = shared_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
+    (checked,) = check_file(history, NETFLIX, today=TODAY)
+    assert len(checked.records) == 424
+    assert checked.failed_lines() == []
+    assert {o.code for o in checked.outcomes.values()} == {RowCode.NOT_A_SHOW}
+    assert len(checked.outcomes) == 73

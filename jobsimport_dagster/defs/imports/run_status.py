@@ -16,6 +16,12 @@ def _settle(
     partition_key = context.dagster_run.tags.get(PARTITION_TAG)
     if not partition_key:
         return
+    newest = context.instance.get_runs(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: partition_key}), limit=1
+    )
+    if newest and newest[0].run_id != context.dagster_run.run_id:
+        # A newer run (a retry) owns the import now; this run's end must not touch it.
+        return
     with database.get_engine().begin() as conn:
         settled = run_settle(
             conn,

@@ -164,3 +164,23 @@ def test_budget_schedule_requests_imports_with_budget_exhausted_rows(
     assert requests[0].tags["jobsimport/source"] == "letterboxd-diary"
     assert budget_retry_schedule.cron_schedule == "5 0 * * *"
     assert budget_retry_schedule.execution_timezone == "UTC"
+
+
+def test_sensor_leaves_an_import_a_newer_run_is_working_on(
+    dagster_instance: dg.DagsterInstance, engine: sa.Engine, database_url: str
+) -> None:
+    # The failed run's retry already started: the late sensor tick must not fail the import.
+    _job(engine)
+    failed = _run(dagster_instance, dg.DagsterRunStatus.STARTED)
+    dagster_instance.report_run_failed(failed)
+    _run(dagster_instance, dg.DagsterRunStatus.STARTED)
+    failed = dagster_instance.get_run_by_id(failed.run_id)
+    context = dg.build_run_status_sensor_context(
+        sensor_name=import_run_failure_sensor.name,
+        dagster_event=_event(dagster_instance, failed, dg.DagsterEventType.RUN_FAILURE),
+        dagster_instance=dagster_instance,
+        dagster_run=failed,
+        resources={"database": DatabaseResource(url=database_url)},
+    ).for_run_failure()
+    import_run_failure_sensor(context)
+    assert _status(engine)[0] == JobStatus.PROCESSING

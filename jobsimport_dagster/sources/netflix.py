@@ -1,0 +1,188 @@
+"""Netflix viewing history (`Title,Date`, issue #5): episodes read as show-seasons, shows only."""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from pathlib import PurePath
+from typing import Self
+
+import pandas as pd
+
+from jobsimport_dagster.codes import RowCode
+from jobsimport_dagster.sources.base import (
+    IMDB_ID_COLUMN,
+    MAPPED_COLUMNS,
+    VERDICT_COLUMNS,
+    text_column,
+)
+from jobsimport_dagster.sources.netflix_titles import split_episode
+
+# Netflix writes dates in the account's locale: `10/21/20` (US), `21.10.2020`, `21/10/2020`,
+# `2020-10-21`. A year first is always year-month-day; a year last leaves day and month to the file.
+_YEAR_FIRST = re.compile(r"(\d{4})([./-])(\d{1,2})\2(\d{1,2})")
+_YEAR_LAST = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})")
+# Netflix streaming began in 2007, so a two-digit year is always 20xx.
+_CENTURY = 2000
+_RENAME = "rename the file to end -dmy.csv (day first) or -mdy.csv (month first) and drop it again"
+
+
+class DateOrder(StrEnum):
+    """Which of a year-last date's first two numbers is the day; the value is the name suffix."""
+
+    DMY = "dmy"
+    MDY = "mdy"
+
+    @property
+    def words(self) -> str:
+        return "day/month/year" if self is DateOrder.DMY else "month/day/year"
+
+
+def read_date(text: str, order: DateOrder | None) -> date | None:
+    """The calendar date `text` names under `order`, None when it names none.
+
+    A year-last date is read only with an order: without one it is never guessed.
+    """
+    try:
+        if match := _YEAR_FIRST.fullmatch(text):
+            return date(int(match[1]), int(match[3]), int(match[4]))
+        match = _YEAR_LAST.fullmatch(text)
+        if match is None or order is None:
+            return None
+        first, second, year = int(match[1]), int(match[3]), int(match[4])
+        if len(match[4]) == 2:
+            year += _CENTURY
+        day, month = (first, second) if order is DateOrder.DMY else (second, first)
+        return date(year, month, day)
+    except ValueError:  # a day or month out of range: not a calendar date
+        return None
+
+
+def possible_orders(text: str) -> frozenset[DateOrder]:
+    """The orders under which a year-last date is a calendar date (none for other text)."""
+    if not _YEAR_LAST.fullmatch(text):
+        return frozenset()
+    return frozenset(order for order in DateOrder if read_date(text, order) is not None)
+
+
+def settle_date_order(dates: Iterable[str]) -> DateOrder | None:
+    """The one order every date that can be read only one way agrees on, else None.
+
+    `10/21/20` can only be month first and `21.10.2020` only day first; `10/11/20` could be
+    either and says nothing. None when no date tells, or when dates tell both ways (the file
+    is not one locale's).
+    """
+    told: set[DateOrder] = set()
+    seen: set[str] = set()  # a history has a few thousand days at most, each on many lines
+    for text in dates:
+        if text in seen:
+            continue
+        seen.add(text)
+        orders = possible_orders(text.strip())
+        if len(orders) == 1:
+            told |= orders
+            if len(told) > 1:
+                return None
+    return next(iter(told)) if told else None
+
+
+def order_from_name(file_name: str) -> DateOrder | None:
+    """`-dmy` or `-mdy` at the end of the file's stem (`NetflixViewingHistory-dmy.csv`)."""
+    stem = PurePath(file_name).stem.casefold()
+    return next((order for order in DateOrder if stem.endswith(f"-{order}")), None)
+
+
+def decide_date_order(file_name: str, dates: Iterable[str]) -> DateOrder | None:
+    """The file's date order: its name's suffix when it has one (the user's word), else the
+    order its dates settle. Decided once per file, never per row."""
+    return order_from_name(file_name) or settle_date_order(dates)
+
+
+def date_problem(text: str, order: DateOrder | None) -> str:
+    """Why a date `read_date` does not read under the file's order, in one sentence."""
+    if order is None and possible_orders(text):
+        return (
+            f"The date {text!r} could be day/month or month/day and the file's dates do not "
+            f"settle which; {_RENAME}."
+        )
+    form = order.words if order is not None and not _YEAR_FIRST.fullmatch(text) else "calendar"
+    return f"The date {text!r} is not a real {form} date."
+
+
+@dataclass(frozen=True)
+class NetflixAdapter:
+    """Netflix's `Title,Date` export, bound to one file's date order by `for_file`.
+
+    Every line is a row: an episode maps to its show and season number with the line's date;
+    a title that is not an episode gets the verdict `not_a_show` and a date the file's order
+    cannot read `invalid_date`. Repeats of a show-season are the dedupe step's business.
+    """
+
+    date_order: DateOrder | None = None
+    name: str = "netflix"
+    type: str = "shows"
+    label: str = "Netflix viewing history"
+    family: str = "a Netflix viewing history"
+    required_columns: tuple[str, ...] = ("Title", "Date")
+    optional_columns: tuple[str, ...] = (IMDB_ID_COLUMN,)
+
+    def matches(self, header: Sequence[str]) -> bool:
+        return set(self.required_columns) <= set(header)
+
+    def refusal(self, header: Sequence[str], file_name: str) -> str | None:
+        return None
+
+    def for_file(self, file_name: str, cells: Iterable[pd.DataFrame]) -> Self:
+        """This adapter with the date order of the file: a first pass over its `Date` column.
+
+        Only the distinct date texts are kept, so the pass costs a read of the file.
+        """
+        dates = (text for chunk in cells for text in text_column(chunk, "Date"))
+        return replace(self, date_order=decide_date_order(file_name, dates))
+
+    def map_frame(self, cells: pd.DataFrame) -> pd.DataFrame:
+        """Show, season number and ISO date of each episode; verdicts where the source decides.
+
+        A title that is not an episode keeps its whole title (validation reports a blank one
+        as `invalid_title`); a date the order cannot read keeps its text.
+        """
+        texts = text_column(cells, "Date")
+        days = {text: read_date(text, self.date_order) for text in set(texts)}
+        rows = [
+            self._map_row(title, text, days[text])
+            for title, text in zip(text_column(cells, "Title"), texts, strict=True)
+        ]
+        mapped = pd.DataFrame(
+            rows,
+            columns=["title", "viewing_date", "season", *VERDICT_COLUMNS],
+            index=cells.index,
+            dtype=object,
+        )
+        unused = ("year", "rating", "rewatch", "tags", "review", "source_uri")
+        mapped = mapped.assign(
+            **dict.fromkeys(unused, ""), imdb_id=text_column(cells, IMDB_ID_COLUMN)
+        )
+        return mapped[[*MAPPED_COLUMNS, *VERDICT_COLUMNS]]
+
+    def _map_row(self, title: str, text: str, day: date | None) -> tuple[str, str, str, str, str]:
+        """(title, viewing_date, season, verdict, verdict message) of one line dated `day`.
+
+        A blank title gets no verdict: validation reports it as `invalid_title`.
+        """
+        episode = split_episode(title)
+        if episode is None:
+            if not title:
+                return title, text, "", "", ""
+            message = (
+                f"{title!r} has no season label (like 'Season 1' or 'Part 2'), "
+                "so it is not a show's episode."
+            )
+            return title, text, "", RowCode.NOT_A_SHOW, message
+        if day is None:
+            problem = date_problem(text, self.date_order)
+            return episode.show, text, str(episode.season), RowCode.INVALID_DATE, problem
+        return episode.show, day.isoformat(), str(episode.season), "", ""
+
+
+NETFLIX = NetflixAdapter()
