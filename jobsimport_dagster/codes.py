@@ -45,7 +45,7 @@ class RowCode(StrEnum):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a code does to its row: the row status it leads to and whether a later run retries it."""
+    """What a code does to its row: the status it leads to and whether a later run retries it."""
 
     status: RowStatus
     retryable: bool

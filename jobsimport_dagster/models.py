@@ -53,7 +53,7 @@ class StepSummary:
 
 @dataclass(frozen=True)
 class ImportTicket:
-    """What one op hands the next: the job and this run's effective options (state is in Postgres)."""
+    """What one op hands the next: the job and this run's options (state lives in Postgres)."""
 
     job_id: str
     partition_key: str

@@ -52,7 +52,9 @@ def test_import_job_steps_run_in_spec_order() -> None:
 def _imports_dagster(path: Path) -> bool:
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "dagster" for a in node.names):
+        if isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "dagster" for a in node.names
+        ):
             return True
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "dagster":
             return True

@@ -75,4 +75,3 @@ def demo_command(host: str, port: int) -> None:
         standins.terminate()
         standins.wait()
     raise SystemExit(code)
-

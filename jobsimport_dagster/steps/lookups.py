@@ -52,7 +52,7 @@ def first_key(seed: Mapping[str, Any], kind: Kind) -> CacheKey:
 
 
 class CachedLookups:
-    """Thread-safe. Call `prefetch_seeds` before the rows, `flush` now and then, `close` at the end."""
+    """Thread-safe. Call `prefetch_seeds` first, `flush` now and then, `close` at the end."""
 
     def __init__(
         self,

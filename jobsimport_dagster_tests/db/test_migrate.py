@@ -42,7 +42,9 @@ def test_migration_matches_table_definitions(engine: sa.Engine) -> None:
 def test_upgrade_twice_is_a_no_op(engine: sa.Engine) -> None:
     upgrade_to_head(engine)
     with engine.connect() as conn:
-        version = conn.execute(sa.text("select version_num from jobsimport.alembic_version")).scalar()
+        version = conn.execute(
+            sa.text("select version_num from jobsimport.alembic_version")
+        ).scalar()
     assert version == "0001"
 
 

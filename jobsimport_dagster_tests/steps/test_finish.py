@@ -26,7 +26,9 @@ from jobsimport_dagster.steps.finish import judge
         (RowCounts(total=1, processing=1), 0, JobStatus.FAILED, True),
     ],
 )
-def test_judge(counts: RowCounts, retryable_failed: int, status: JobStatus, run_fails: bool) -> None:
+def test_judge(
+    counts: RowCounts, retryable_failed: int, status: JobStatus, run_fails: bool
+) -> None:
     verdict = judge(counts, retryable_failed)
     assert verdict.status == status
     assert verdict.run_must_fail is run_fails

@@ -442,7 +442,8 @@ def test_watched_export_after_the_diary_posts_nothing_twice(
     with importer.engine.begin() as conn:
         conn.execute(
             sa.text(
-                "update jobsimport.import_jobs set source='letterboxd-watched' where partition_key=:k"
+                "update jobsimport.import_jobs set source='letterboxd-watched' "
+                "where partition_key=:k"
             ),
             {"k": key},
         )
