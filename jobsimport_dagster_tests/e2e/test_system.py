@@ -235,3 +235,48 @@ def test_launch_and_the_readme_examples_work_and_post_nothing_twice(
         assert wait_for(f"run {run_id} to end", ended, 180, every=1.0) == "SUCCESS"
     assert catalogue.stats()["stored"]["movies"] == stored
     assert catalogue.stats()["duplicates"] == 0
+
+
+TERMINATE = """
+mutation Terminate($runId: String!) {
+  terminateRun(runId: $runId) { __typename }
+}
+"""
+
+
+def test_a_terminated_run_leaves_rows_resumable_and_its_import_cancelled(
+    system: System, diary_import: DiaryImport
+) -> None:
+    catalogue = system.standins.catalogue.standin
+    rows = "".join(f"Terminate Film {n},2001,2024-07-{n:02d},\r\n" for n in range(1, 29))
+    catalogue.set_faults(Faults(latency_ms=400))  # slow POSTs: the run is still inserting
+    try:
+        before = set(system.client().partition_keys())
+        system.drop("terminate.csv", "Title,Year,Watched Date,IMDb ID\r\n" + rows)
+        key = system.new_partition(before)
+        wait_for(
+            "some rows to be posted",
+            lambda: any(r["status"] == "success" for r in system.rows(key)) or None,
+            120,
+            every=0.2,
+        )
+        run = system.client().latest_runs(partition_keys=[key])[key]
+        answer = system.client().execute(TERMINATE, {"runId": run.run_id})
+        assert answer["terminateRun"]["__typename"] == "TerminateRunSuccess"
+        assert system.finished_run(key).status == "CANCELED"
+        wait_for(
+            "the import to be cancelled", lambda: system.job(key).status == "cancelled" or None, 60
+        )
+    finally:
+        catalogue.set_faults(Faults())
+    statuses = [r["status"] for r in system.rows(key)]
+    # Unstarted rows stay pending, in-flight ones processing; none failed, none lost.
+    assert set(statuses) <= {"success", "pending", "processing"}
+    assert "pending" in statuses and statuses.count("processing") <= 8
+    relaunched = system.client().launch(partition_key=key)
+    run = system.finished_run(key, not_run=run.run_id)
+    assert (run.run_id, run.status) == (relaunched.run_id, "SUCCESS")
+    assert {r["status"] for r in system.rows(key)} == {"success"}
+    assert catalogue.stats()["duplicates"] == 0
+    titles = [r["title"] for r in catalogue.records("movies") if r["title"].startswith("Terminate")]
+    assert sorted(titles) == sorted(f"Terminate Film {n}" for n in range(1, 29))
