@@ -1,10 +1,10 @@
-"""Rows in flight: a bounded thread pool over rows, with batched writes and a clean stop."""
+"""Rows in flight: worker threads pull rows themselves; results are written in batches."""
 
 from __future__ import annotations
 
-import time
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from jobsimport_dagster.db.claims import ClaimedRow, RowUpdate
 from jobsimport_dagster.errors import MissingCredential
@@ -14,6 +14,36 @@ from jobsimport_dagster.steps.progress import Progress
 def _chunks(rows: Sequence[ClaimedRow], size: int) -> Iterator[list[ClaimedRow]]:
     for start in range(0, len(rows), size):
         yield list(rows[start : start + size])
+
+
+class _Feed:
+    """Hands out rows to workers, claiming them a chunk at a time just before they start."""
+
+    def __init__(
+        self,
+        rows: Sequence[ClaimedRow],
+        chunk_size: int,
+        claim: Callable[[list[ClaimedRow]], list[ClaimedRow]] | None,
+    ) -> None:
+        self._chunks = _chunks(rows, chunk_size)
+        self._claim = claim
+        self._lock = threading.Lock()
+        self.waiting: deque[ClaimedRow] = deque()
+        self.stopped = threading.Event()
+
+    def next_row(self) -> ClaimedRow | None:
+        with self._lock:
+            while not self.waiting and not self.stopped.is_set():
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    return None
+                self.waiting.extend(self._claim(chunk) if self._claim else chunk)
+            return None if self.stopped.is_set() else self.waiting.popleft()
+
+    def unstarted(self) -> list[ClaimedRow]:
+        with self._lock:
+            rows, self.waiting = list(self.waiting), deque()
+            return rows
 
 
 def run_rows(
@@ -27,86 +57,60 @@ def run_rows(
     release: Callable[[list[ClaimedRow]], None] | None = None,
     flush_seconds: float = 0.5,
 ) -> None:
-    """Run `work` on every row with at most `concurrency` in flight.
+    """Run `work` on every row with `concurrency` rows in flight.
 
-    Rows are claimed (`claim`) in chunks just before they start, so at most one chunk waits
-    claimed-but-unstarted; results are written (`write`) in batches. A missing or refused
-    credential stops new rows, lets in-flight ones finish, writes, then raises: rows not
-    taken keep their state. An interruption (terminate) releases the unstarted claimed rows.
+    Each worker takes its next row as soon as it is free (rows are claimed with `claim` in
+    chunks of at least 16, just before they start); the calling thread writes results with
+    `write` in batches. A missing or refused credential stops new rows, lets in-flight ones
+    finish, writes, then raises: rows not taken keep their state. An interruption (terminate)
+    does the same and releases the claimed rows that never started.
     """
-    # Claims go in chunks of at least 16 rows: one UPDATE for many, few rows left waiting.
-    pending_chunks = _chunks(rows, max(16, concurrency * 2))
-    in_flight: dict[Future[RowUpdate], ClaimedRow] = {}
-    waiting: list[ClaimedRow] = []
+    feed = _Feed(rows, max(16, concurrency * 2), claim)
+    lock = threading.Lock()
     results: list[RowUpdate] = []
-    stop: MissingCredential | None = None
-    last_flush = time.monotonic()
+    errors: list[BaseException] = []
 
-    # Writes run on their own thread, one batch at a time, so refilling never waits for them.
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="row-writes")
-    writes: list[Future[None]] = []
+    def worker() -> None:
+        while (row := feed.next_row()) is not None:
+            try:
+                update = work(row)
+            except BaseException as error:  # handed to the calling thread, which raises it
+                errors.append(error)
+                feed.stopped.set()
+                return
+            with lock:
+                results.append(update)
 
     def flush() -> None:
-        nonlocal last_flush
-        for written in [w for w in writes if w.done()]:
-            writes.remove(written)
-            written.result()
-        if results:
-            writes.append(writer.submit(write, list(results)))
-            progress.advance(len(results))
+        with lock:
+            batch = results[:]
             results.clear()
-        last_flush = time.monotonic()
+        if batch:
+            write(batch)
+            progress.advance(len(batch))
 
-    def drain() -> None:
-        try:
-            for written in writes:
-                written.result()
-        finally:
-            writer.shutdown(wait=True)
-
-    executor = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="rows")
+    threads = [
+        threading.Thread(target=worker, name=f"rows-{n}", daemon=True)
+        for n in range(max(1, concurrency))
+    ]
+    for thread in threads:
+        thread.start()
     try:
-        while True:
-            while stop is None and len(in_flight) < concurrency:
-                if not waiting:
-                    chunk = next(pending_chunks, None)
-                    if chunk is None:
-                        break
-                    waiting = claim(chunk) if claim else chunk
-                    continue
-                row = waiting.pop(0)
-                in_flight[executor.submit(work, row)] = row
-            if not in_flight:
-                break
-            done, _ = wait(in_flight, timeout=flush_seconds, return_when=FIRST_COMPLETED)
-            for future in done:
-                in_flight.pop(future)
-                error = future.exception()
-                if isinstance(error, MissingCredential):
-                    stop = stop or error
-                elif error is not None:
-                    raise error
-                else:
-                    results.append(future.result())
-            if time.monotonic() - last_flush >= flush_seconds:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(flush_seconds)
                 flush()
-        flush()
-        drain()
     except BaseException:
-        executor.shutdown(wait=True, cancel_futures=True)
-        results.extend(
-            f.result()
-            for f in in_flight
-            if f.done() and not f.cancelled() and f.exception() is None
-        )
+        feed.stopped.set()
+        for thread in threads:
+            thread.join()
         flush()
-        drain()
-        unstarted = waiting + [r for f, r in in_flight.items() if f.cancelled()]
-        if release and unstarted:
-            release(unstarted)
+        if release:
+            release(feed.unstarted())
         raise
-    executor.shutdown(wait=True)
-    if stop is not None:
-        if release and waiting:
-            release(waiting)
-        raise stop
+    flush()
+    if errors:
+        if release:
+            release(feed.unstarted())
+        credential = next((e for e in errors if isinstance(e, MissingCredential)), None)
+        raise credential or errors[0]
