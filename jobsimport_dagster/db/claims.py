@@ -112,10 +112,10 @@ def open_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[ClaimedRow]:
 
 def claim_for_insert(
     conn: sa.Connection, job_id: uuid.UUID, ids: list[uuid.UUID]
-) -> list[ClaimedRow]:
-    """Mark these rows `processing` before their POST; return those this call really claimed."""
+) -> set[uuid.UUID]:
+    """Mark these rows `processing` before their POST; return the ids this call really claimed."""
     if not ids:
-        return []
+        return set()
     lock_import(conn, job_id)
     statement = (
         sa.update(import_rows)
@@ -125,9 +125,9 @@ def claim_for_insert(
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
         )
         .values(status=RowStatus.PROCESSING, updated_at=sa.func.now())
-        .returning(*_CLAIM_COLUMNS)
+        .returning(import_rows.c.id)
     )
-    return sorted((_claimed(r) for r in conn.execute(statement)), key=lambda r: r.line)
+    return set(conn.execute(statement).scalars())
 
 
 @dataclass(frozen=True)

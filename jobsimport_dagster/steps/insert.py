@@ -221,7 +221,8 @@ def run_insert(
         if dry_run:
             return chunk
         with engine.begin() as conn:
-            return claims.claim_for_insert(conn, job_id, [r.id for r in chunk])
+            claimed = claims.claim_for_insert(conn, job_id, [r.id for r in chunk])
+        return [r for r in chunk if r.id in claimed]
 
     def write(updates: list[claims.RowUpdate]) -> None:
         with engine.begin() as conn:
