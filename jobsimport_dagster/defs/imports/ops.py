@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -119,14 +120,12 @@ def _stopping_cleanly(database: DatabaseResource, ticket: ImportTicket) -> Itera
         ) from None
 
 
-@dg.op
-def dedupe_rows(
-    context: dg.OpExecutionContext,
+def _dedupe(
+    log: dg.DagsterLogManager,
     ticket: ImportTicket,
     database: DatabaseResource,
     catalogue: CatalogueResource,
-) -> ImportTicket:
-    """Take this run's rows; skip repeats of the file, of earlier imports, of the catalogue."""
+) -> dict[str, Any]:
     engine = database.get_engine()
     job_id = uuid.UUID(ticket.job_id)
     with _stopping_cleanly(database, ticket):
@@ -149,20 +148,18 @@ def dedupe_rows(
                 skip_duplicates=ticket.skip_duplicates,
                 catalogue_records=records,
             )
-    context.add_output_metadata({**step_metadata(summary), "rows_taken": taken})
-    return ticket
+    log.info(f"dedupe: took {taken} rows, skipped {summary.counts}")
+    return {**step_metadata(summary), "rows_taken": taken}
 
 
-@dg.op
-def enrich_rows(
-    context: dg.OpExecutionContext,
+def _enrich(
+    log: dg.DagsterLogManager,
     ticket: ImportTicket,
     database: DatabaseResource,
     omdb: OmdbResource,
     imdb: ImdbResource,
     pipeline: PipelineResource,
-) -> ImportTicket:
-    """Find each row's title (OMDb, IMDb fallback), through the cache and the day budget."""
+) -> tuple[ImportTicket, dict[str, Any]]:
     lookups = CachedLookups(
         database.get_engine(),
         omdb=omdb.client(),
@@ -177,18 +174,61 @@ def enrich_rows(
             import_type=ticket.import_type,
             lookups=lookups,
             concurrency=pipeline.concurrency,
-            report=lambda line: context.log.info(f"enrich: {line}"),
+            report=lambda line: log.info(f"enrich: {line}"),
         )
-    context.add_output_metadata(
-        {
-            **step_metadata(summary),
-            "omdb_calls": summary.extra["omdb_calls"],
-            "cache_hits": summary.extra["cache_hits"],
-        }
+    calls, hits = summary.extra["omdb_calls"], summary.extra["cache_hits"]
+    metadata = {**step_metadata(summary), "omdb_calls": calls, "cache_hits": hits}
+    ticket = dataclasses.replace(
+        ticket, omdb_calls=ticket.omdb_calls + calls, cache_hits=ticket.cache_hits + hits
     )
-    return dataclasses.replace(
-        ticket, omdb_calls=summary.extra["omdb_calls"], cache_hits=summary.extra["cache_hits"]
-    )
+    return ticket, metadata
+
+
+def _insert(
+    log: dg.DagsterLogManager,
+    ticket: ImportTicket,
+    database: DatabaseResource,
+    catalogue: CatalogueResource,
+    pipeline: PipelineResource,
+) -> dict[str, Any]:
+    with _stopping_cleanly(database, ticket):
+        summary = run_insert(
+            database.get_engine(),
+            job_id=uuid.UUID(ticket.job_id),
+            import_type=ticket.import_type,
+            dry_run=ticket.dry_run,
+            client=catalogue.client(),
+            concurrency=pipeline.concurrency,
+            report=lambda line: log.info(f"insert: {line}"),
+        )
+    return step_metadata(summary)
+
+
+@dg.op
+def dedupe_rows(
+    context: dg.OpExecutionContext,
+    ticket: ImportTicket,
+    database: DatabaseResource,
+    catalogue: CatalogueResource,
+) -> ImportTicket:
+    """Take this run's rows; skip repeats of the file, of earlier imports, of the catalogue."""
+    context.add_output_metadata(_dedupe(context.log, ticket, database, catalogue))
+    return ticket
+
+
+@dg.op
+def enrich_rows(
+    context: dg.OpExecutionContext,
+    ticket: ImportTicket,
+    database: DatabaseResource,
+    omdb: OmdbResource,
+    imdb: ImdbResource,
+    pipeline: PipelineResource,
+) -> ImportTicket:
+    """Find each row's title (OMDb, IMDb fallback), through the cache and the day budget."""
+    ticket, metadata = _enrich(context.log, ticket, database, omdb, imdb, pipeline)
+    context.add_output_metadata(metadata)
+    return ticket
 
 
 @dg.op
@@ -200,18 +240,15 @@ def insert_rows(
     pipeline: PipelineResource,
 ) -> ImportTicket:
     """POST each enriched row once (a dry run keeps the would-be body and posts nothing)."""
-    with _stopping_cleanly(database, ticket):
-        summary = run_insert(
-            database.get_engine(),
-            job_id=uuid.UUID(ticket.job_id),
-            import_type=ticket.import_type,
-            dry_run=ticket.dry_run,
-            client=catalogue.client(),
-            concurrency=pipeline.concurrency,
-            report=lambda line: context.log.info(f"insert: {line}"),
-        )
-    context.add_output_metadata(step_metadata(summary))
+    context.add_output_metadata(_insert(context.log, ticket, database, catalogue, pipeline))
     return ticket
+
+
+def _rows_not_taken_by_this_run(context: dg.OpExecutionContext) -> bool:
+    """A re-execution from failure that starts after `dedupe_rows` (say, at `finish_import`,
+    where a run with rows left fails): this run has not taken the rows yet."""
+    steps = context.run.step_keys_to_execute
+    return steps is not None and "dedupe_rows" not in steps
 
 
 @dg.op
@@ -220,10 +257,25 @@ def finish_import(
     ticket: ImportTicket,
     database: DatabaseResource,
     upload_folder: UploadFolderResource,
+    catalogue: CatalogueResource,
+    omdb: OmdbResource,
+    imdb: ImdbResource,
+    pipeline: PipelineResource,
 ) -> str:
     """Counters, final status, failed-rows CSV and the partition's metadata; rows left to do
-    end the run failed so the partition shows failed and re-executing it retries (SPEC §9)."""
+    end the run failed so the partition shows failed and re-executing it retries (SPEC §9).
+
+    Re-executed from failure, it is the only step that runs: it then takes the rows left
+    itself (dedupe, enrich, insert, the same code as those steps) before it judges them.
+    """
     job_id = uuid.UUID(ticket.job_id)
+    if _rows_not_taken_by_this_run(context):
+        with database.get_engine().begin() as conn:
+            jobs.mark_processing(conn, job_id)
+            jobs.add_event(conn, job_id, "re-executed from failure: taking the rows left")
+        _dedupe(context.log, ticket, database, catalogue)
+        ticket, _ = _enrich(context.log, ticket, database, omdb, imdb, pipeline)
+        _insert(context.log, ticket, database, catalogue, pipeline)
     with database.get_engine().begin() as conn:
         counts, verdict = run_finish(conn, job_id=job_id)
         failed_csv, failed = run_export(

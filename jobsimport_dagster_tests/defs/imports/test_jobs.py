@@ -468,3 +468,44 @@ def test_a_tv_episode_is_not_accepted_as_the_film(importer: Importer, tmp_path: 
     episode_id = "tt0584812"
     posted = importer.standins.catalogue.standin.records("movies")
     assert all(record["imdbId"] != episode_id for record in posted)
+
+
+def test_reexecution_from_failure_takes_the_rows_left(
+    importer: Importer, shared_data: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The location as Dagster loads it, configured from the environment like `jobsimport dev`.
+    urls = importer.standins.urls()
+    for name, value in {
+        "DATABASE_URL": database_url,
+        "JOBSIMPORT_UPLOAD_DIR": str(importer.root),
+        "OMDB_BASE_URL": urls["omdb"],
+        "OMDB_API_KEY": DEFAULT_API_KEY,
+        "IMDB_API_URL": urls["imdb"],
+        "ASHISHDOTME_API_URL": urls["catalogue"],
+        "ASHISHDOTME_TOKEN": DEFAULT_TOKEN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    job = dg.build_reconstructable_job(
+        "jobsimport_dagster_tests.defs.imports.reexecution", "build_import_job"
+    )
+    # OMDb says "Request limit reached!" after 30 calls: the rest of the day's budget is spent.
+    importer.standins.omdb.standin.configure(daily_limit=30)
+    key = importer.accept(shared_data / EXTRATONE)
+    with dg.execute_job(job, importer.instance, tags={"dagster/partition": key}) as first:
+        assert not first.success
+        assert [e.step_key for e in first.all_events if e.is_step_failure] == ["finish_import"]
+        parent = first.run_id
+    assert any(r["error_code"] == "omdb_budget_exhausted" for r in importer.rows(key))
+    # The next day: OMDb answers again and our day budget is fresh.
+    importer.standins.omdb.standin.configure(daily_limit=None)
+    with importer.engine.begin() as conn:
+        conn.execute(sa.text("delete from jobsimport.omdb_budget"))
+    options = dg.ReexecutionOptions.from_failure(parent, importer.instance)
+    with dg.execute_job(job, importer.instance, reexecution_options=options) as retry:
+        assert retry.success
+        executed = {e.step_key for e in retry.all_events if e.is_step_success}
+        assert executed == {"finish_import"}
+    rows = importer.rows(key)
+    assert not [r for r in rows if r["error_code"] == "omdb_budget_exhausted"]
+    assert importer.job(key).status in ("completed", "partial")
+    assert importer.standins.catalogue.standin.stats()["duplicates"] == 0
