@@ -91,8 +91,8 @@ query ImportResults($partitionKey: String!) {
 }
 """
 
-# ALL_STEPS, not FROM_FAILURE: rows are taken again by `dedupe_rows`, so a retry must run
-# every step; the run config and tags of the failed run are kept.
+# ALL_STEPS: every step runs again, so the retry reads like a first run in the UI (FROM_FAILURE
+# works too: `finish_import` takes the rows left when it runs alone); config and tags are kept.
 RETRY_MUTATION = """
 mutation RetryImport($parentRunId: String!) {
   launchRunReexecution(reexecutionParams: {parentRunId: $parentRunId, strategy: ALL_STEPS}) {
