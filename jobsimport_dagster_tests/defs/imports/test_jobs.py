@@ -32,10 +32,12 @@ from jobsimport_dagster.defs.resources import (
 )
 from jobsimport_dagster.intake import folders
 from jobsimport_dagster.settings import with_search_path
+from jobsimport_dagster.sources.registry import detect_adapter
 from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
 from jobsimport_dagster.standins.faults import Faults
 from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
 from jobsimport_dagster.standins.server import StandinGroup, start_all
+from jobsimport_dagster.steps.read import read_header
 
 AGOS = "letterboxd/agosvenezia_diary_2024-06-01.csv"
 EXTRATONE = "letterboxd/extratone_diary_2024_crlf.csv"
@@ -509,3 +511,38 @@ def test_reexecution_from_failure_takes_the_rows_left(
     assert not [r for r in rows if r["error_code"] == "omdb_budget_exhausted"]
     assert importer.job(key).status in ("completed", "partial")
     assert importer.standins.catalogue.standin.stats()["duplicates"] == 0
+
+
+def test_failed_rows_csv_with_imdb_ids_filled_in_imports_the_fixed_rows(
+    importer: Importer, tmp_path: Path
+) -> None:
+    importer.standins.omdb.standin.configure(not_found=["Nowhere Film"])
+    source = tmp_path / "diary.csv"
+    source.write_text(
+        "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n"
+        "2024-01-05,Up,2009,https://boxd.it/a,4,,,2024-01-04\n"
+        "2024-01-06,Nowhere Film,2001,https://boxd.it/b,,,,2024-01-05\n",
+        encoding="utf-8",
+    )
+    key = importer.accept(source)
+    assert importer.run(key).success
+    failed_csv = importer.root / "failed" / f"{key}.failed.csv"
+    with failed_csv.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns, records = reader.fieldnames, list(reader)
+    assert [(r["Name"], r["error_code"]) for r in records] == [("Nowhere Film", "not_found")]
+    # The user looks the film up, fills in its IMDb ID and drops the file back in.
+    records[0]["IMDb ID"] = "tt0080339"
+    fixed = tmp_path / f"{key}.failed.csv"
+    with fixed.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(records)
+    assert detect_adapter(read_header(fixed), fixed.name, "movies").name == "letterboxd-diary"
+    again = importer.accept(fixed)
+    assert importer.run(again).success
+    (row,) = importer.rows(again)
+    assert row["status"] == "success", row["error_message"]
+    body = row["normalized_payload"]["body"]
+    assert (body["imdbId"], body["viewingDate"]) == ("tt0080339", "2024-01-05T00:00:00.000Z")
+    assert row["row_number"] == 2  # its line in the dropped file, not the original's
