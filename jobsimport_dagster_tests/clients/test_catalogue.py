@@ -19,20 +19,8 @@ from jobsimport_dagster.errors import (
 from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN, CatalogueStandin
 from jobsimport_dagster.standins.faults import Faults
 from jobsimport_dagster.standins.server import RunningStandin, start_standin
+from jobsimport_dagster_tests.catalogue_bodies import MOVIE
 
-MOVIE = {
-    "title": "Up",
-    "description": "A stowaway.",
-    "language": "English",
-    "genre": "Animation, Adventure",
-    "year": 2009,
-    "viewingDate": "2024-06-01T00:00:00.000Z",
-    "imdbRating": 8.2,
-    "imdbId": "tt1049413",
-    "posterUrl": None,
-    "tmdbId": None,
-    "loved": True,
-}
 SHOW = {
     "title": "Breakout Kings Season 1",
     "seasonNumber": 1,

@@ -18,21 +18,9 @@ from jobsimport_dagster.standins.catalogue import (
 )
 from jobsimport_dagster.standins.faults import Faults
 from jobsimport_dagster.standins.server import RunningStandin, start_standin
+from jobsimport_dagster_tests.catalogue_bodies import MOVIE
 
 AUTH = {"apiKey": DEFAULT_TOKEN}
-MOVIE = {
-    "title": "Up",
-    "description": "A stowaway.",
-    "language": "English",
-    "genre": "Animation, Adventure",
-    "year": 2009,
-    "viewingDate": "2024-06-01T00:00:00.000Z",
-    "imdbRating": 8.2,
-    "imdbId": "tt1049413",
-    "posterUrl": None,
-    "tmdbId": None,
-    "loved": True,
-}
 
 
 def show(season: int, started: str = "2024-01-0{}T00:00:00.000Z", **changes: Any) -> dict[str, Any]:

@@ -55,6 +55,21 @@ def _event(instance: dg.DagsterInstance, run: dg.DagsterRun, kind: dg.DagsterEve
     return records[-1].event_log_entry.dagster_event
 
 
+def _failure_context(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, database_url: str
+) -> dg.RunFailureSensorContext:
+    """What the daemon hands the failure sensor for this (already failed) run."""
+    failed = instance.get_run_by_id(run.run_id)
+    assert failed is not None
+    return dg.build_run_status_sensor_context(
+        sensor_name=import_run_failure_sensor.name,
+        dagster_event=_event(instance, failed, dg.DagsterEventType.RUN_FAILURE),
+        dagster_instance=instance,
+        dagster_run=failed,
+        resources={"database": DatabaseResource(url=database_url)},
+    ).for_run_failure()
+
+
 @pytest.mark.parametrize(
     ("run_status", "report", "sensor", "expected"),
     [
@@ -115,15 +130,7 @@ def test_sensor_leaves_an_import_the_run_settled_itself(
     _job(engine, JobStatus.PARTIAL)
     run = _run(dagster_instance, dg.DagsterRunStatus.STARTED)
     dagster_instance.report_run_failed(run)
-    run = dagster_instance.get_run_by_id(run.run_id)
-    context = dg.build_run_status_sensor_context(
-        sensor_name=import_run_failure_sensor.name,
-        dagster_event=_event(dagster_instance, run, dg.DagsterEventType.RUN_FAILURE),
-        dagster_instance=dagster_instance,
-        dagster_run=run,
-        resources={"database": DatabaseResource(url=database_url)},
-    ).for_run_failure()
-    import_run_failure_sensor(context)
+    import_run_failure_sensor(_failure_context(dagster_instance, run, database_url))
     assert _status(engine)[0] == JobStatus.PARTIAL
 
 
@@ -174,13 +181,5 @@ def test_sensor_leaves_an_import_a_newer_run_is_working_on(
     failed = _run(dagster_instance, dg.DagsterRunStatus.STARTED)
     dagster_instance.report_run_failed(failed)
     _run(dagster_instance, dg.DagsterRunStatus.STARTED)
-    failed = dagster_instance.get_run_by_id(failed.run_id)
-    context = dg.build_run_status_sensor_context(
-        sensor_name=import_run_failure_sensor.name,
-        dagster_event=_event(dagster_instance, failed, dg.DagsterEventType.RUN_FAILURE),
-        dagster_instance=dagster_instance,
-        dagster_run=failed,
-        resources={"database": DatabaseResource(url=database_url)},
-    ).for_run_failure()
-    import_run_failure_sensor(context)
+    import_run_failure_sensor(_failure_context(dagster_instance, failed, database_url))
     assert _status(engine)[0] == JobStatus.PROCESSING
