@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.intake.screen import screen_file
 from jobsimport_dagster.models import RowOutcome
@@ -27,10 +28,11 @@ class FileReport:
     import_type: str
     rows: int
     failed: list[tuple[int, RowOutcome]]
+    skipped: int = 0  # rows the pipeline skips outright (Netflix lines that are not episodes)
 
     @property
     def valid(self) -> int:
-        return self.rows - len(self.failed)
+        return self.rows - len(self.failed) - self.skipped
 
 
 def check_upload(path: Path, import_type: str, settings: Settings) -> FileReport:
@@ -39,17 +41,23 @@ def check_upload(path: Path, import_type: str, settings: Settings) -> FileReport
     Raises `FileRejected` with the sentence the folder would write to `<name>.error.txt`.
     """
     adapter = screen_file(path, import_type=import_type, max_bytes=settings.max_upload_bytes)
-    rows = 0
+    rows = skipped = 0
     failed: list[tuple[int, RowOutcome]] = []
     for checked in check_file(path, adapter, today=datetime.now(UTC).date()):
         rows += len(checked.records)
         failed += checked.failed_lines()
-    return FileReport(source=adapter.name, import_type=import_type, rows=rows, failed=failed)
+        skipped += sum(o.status == RowStatus.SKIPPED for o in checked.outcomes.values())
+    return FileReport(
+        source=adapter.name, import_type=import_type, rows=rows, failed=failed, skipped=skipped
+    )
 
 
 def echo_summary(report: FileReport) -> None:
     click.echo(f"source: {report.source} ({report.import_type})")
-    click.echo(f"rows: {report.rows}, valid: {report.valid}, invalid: {len(report.failed)}")
+    skipped = f", skipped: {report.skipped}" if report.skipped else ""
+    click.echo(
+        f"rows: {report.rows}, valid: {report.valid}, invalid: {len(report.failed)}{skipped}"
+    )
 
 
 def echo_rejected(rejected: FileRejected) -> None:

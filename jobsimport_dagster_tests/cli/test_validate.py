@@ -29,6 +29,17 @@ def test_validate_passes_a_real_export(shared_data: Path, name: str, rows: int) 
     )
 
 
+def test_validate_counts_netflix_lines_that_are_not_episodes_as_skipped(shared_data: Path) -> None:
+    # 424 lines: 351 episodes, 73 titles without a season label (films, specials): not_a_show.
+    code, output = validate(
+        shared_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv", "shows"
+    )
+    assert (code, output) == (
+        0,
+        "source: netflix (shows)\nrows: 424, valid: 351, invalid: 0, skipped: 73\n",
+    )
+
+
 def test_validate_reports_each_bad_row_and_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "movies.csv"
     path.write_text(
