@@ -110,6 +110,7 @@ def run_once(
         now=lambda: datetime.now(UTC),
     )
     started = time.perf_counter()
+    records = catalogue.list_movies()  # the run's one read of the catalogue, as in a real run
     with engine.begin() as conn:
         claims.take_rows(conn, job.id, dry_run=False, skip_duplicates=True)
         run_dedupe(
@@ -118,7 +119,7 @@ def run_once(
             import_type="movies",
             source="letterboxd-diary",
             skip_duplicates=True,
-            catalogue_records=catalogue.list_movies(),
+            catalogue_records=records,
         )
     run_enrich(
         engine, job_id=job.id, import_type="movies", lookups=lookups,
@@ -126,7 +127,7 @@ def run_once(
     )  # fmt: skip
     summary = run_insert(
         engine, job_id=job.id, import_type="movies", dry_run=False, client=catalogue,
-        concurrency=concurrency, report=lambda _: None,
+        read_catalogue=lambda: records, concurrency=concurrency, report=lambda _: None,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
     with engine.connect() as conn:

@@ -3,7 +3,7 @@
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -80,22 +80,28 @@ def build_payload(import_type: str, seed: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _Catalogue:
-    """The run's view of the catalogue: one GET, refreshed only to settle an ambiguous POST."""
+    """The run's view of the catalogue: its one read (`records`), refreshed by a fresh GET only
+    to settle a POST that may have arrived."""
 
-    def __init__(self, client: CatalogueClient, import_type: str) -> None:
+    def __init__(
+        self, client: CatalogueClient, import_type: str, records: Sequence[Mapping[str, Any]]
+    ) -> None:
         self._client = client
         self._movies = import_type == "movies"
         self._lock = threading.Lock()
         self._created: dict[tuple[str, str], str] = {}
-        self.refresh()
+        self._index = self._indexed(records)
 
     def refresh(self) -> None:
-        if self._movies:
-            index = dedupe.index_movies(self._client.list_movies())
-        else:
-            index = dedupe.index_shows(self._client.list_shows())
+        listed = self._client.list_movies() if self._movies else self._client.list_shows()
+        index = self._indexed(listed)
         with self._lock:
             self._index = index
+
+    def _indexed(
+        self, records: Sequence[Mapping[str, Any]]
+    ) -> dedupe.MovieCatalogue | dedupe.ShowCatalogue:
+        return dedupe.index_movies(records) if self._movies else dedupe.index_shows(records)
 
     def find(self, body: Mapping[str, Any]) -> str | None:
         """The id of a record with this body's IMDb ID and date (or season), if any."""
@@ -148,6 +154,7 @@ def run_insert(
     import_type: str,
     dry_run: bool,
     client: CatalogueClient,
+    read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
     concurrency: int,
     report: Callable[[str], None],
     attempts: int = 6,
@@ -156,7 +163,8 @@ def run_insert(
 
     A row is `processing` before its POST and gets its `target_record_id` right after; a row
     found `processing` (an earlier run died) or already in the catalogue with the same IMDb ID
-    and date is not posted again.
+    and date is not posted again. `read_catalogue` gives the run's one read of the catalogue
+    (called only when there is something to post).
     """
     started = time.monotonic()
     with engine.connect() as conn:
@@ -164,7 +172,7 @@ def run_insert(
     was_processing = {r.id for r in rows if r.status == RowStatus.PROCESSING}
     counts: dict[str, int] = {}
     counts_lock = threading.Lock()
-    catalogue = None if dry_run else _Catalogue(client, import_type)
+    catalogue = None if dry_run or not rows else _Catalogue(client, import_type, read_catalogue())
 
     def tally(name: str) -> None:
         with counts_lock:

@@ -133,12 +133,7 @@ def _dedupe(
             taken = claims.take_rows(
                 conn, job_id, dry_run=ticket.dry_run, skip_duplicates=ticket.skip_duplicates
             )
-        client = catalogue.client()
-        records = []
-        if ticket.skip_duplicates and taken:
-            records = (
-                client.list_movies() if ticket.import_type == "movies" else client.list_shows()
-            )
+        records = catalogue.records(ticket.import_type) if ticket.skip_duplicates and taken else []
         with engine.begin() as conn:
             summary = run_dedupe(
                 conn,
@@ -198,6 +193,7 @@ def _insert(
             import_type=ticket.import_type,
             dry_run=ticket.dry_run,
             client=catalogue.client(),
+            read_catalogue=lambda: catalogue.records(ticket.import_type),
             concurrency=pipeline.concurrency,
             report=lambda line: log.info(f"insert: {line}"),
         )

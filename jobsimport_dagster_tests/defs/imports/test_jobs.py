@@ -176,6 +176,8 @@ def test_real_diary_imports_every_row_once(importer: Importer, shared_data: Path
     stats = importer.standins.catalogue.standin.stats()
     assert stats["duplicates"] == 0
     assert stats["stored"]["movies"] == len(success)
+    # Dedupe and insert share the run's one read of the catalogue (SPEC §8).
+    assert stats["by_endpoint"]["GET /movies"] == 1
     first = rows[0]
     assert first["normalized_payload"]["body"]["viewingDate"] == "2023-09-01T00:00:00.000Z"
     assert first["raw_payload"]["Watched Date"] == "2023-09-01"
