@@ -43,13 +43,29 @@ def get_answers(
     }
 
 
+_NEW_ANSWER = insert(enrichment_cache)
+_UPSERT_ANSWER = _NEW_ANSWER.on_conflict_do_update(
+    index_elements=["provider", "request_key"],
+    set_={
+        "found": _NEW_ANSWER.excluded.found,
+        "response": _NEW_ANSWER.excluded.response,
+        "fetched_at": _NEW_ANSWER.excluded.fetched_at,
+    },
+)
+
+
 def put_answers(
     conn: sa.Connection, answers: dict[CacheKey, CachedAnswer], *, now: datetime
 ) -> None:
-    """Store many answers in one statement (a newer answer replaces an older one)."""
+    """Store many answers in one round trip (a newer answer replaces an older one).
+
+    One fixed statement executed for many rows: SQLAlchemy compiles it once and batches it,
+    which costs a fraction of the CPU of a new N-row VALUES statement per batch.
+    """
     if not answers:
         return
-    statement = insert(enrichment_cache).values(
+    conn.execute(
+        _UPSERT_ANSWER,
         [
             {
                 "provider": provider,
@@ -59,15 +75,5 @@ def put_answers(
                 "fetched_at": now,
             }
             for (provider, key), answer in sorted(answers.items())
-        ]
-    )
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["provider", "request_key"],
-            set_={
-                "found": statement.excluded.found,
-                "response": statement.excluded.response,
-                "fetched_at": statement.excluded.fetched_at,
-            },
-        )
+        ],
     )

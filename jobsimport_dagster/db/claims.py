@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB
 
 from jobsimport_dagster.codes import RETRYABLE_CODES, RowCode, RowStatus
 from jobsimport_dagster.db.tables import import_rows
@@ -20,7 +20,6 @@ class ClaimedRow:
     id: uuid.UUID
     line: int
     status: str
-    raw_payload: dict[str, Any]
     normalized_payload: dict[str, Any]
     dedupe_key: str | None
 
@@ -81,7 +80,6 @@ def _claimed(row: sa.Row[Any]) -> ClaimedRow:
         id=row.id,
         line=row.row_number,
         status=row.status,
-        raw_payload=row.raw_payload,
         normalized_payload=row.normalized_payload or {},
         dedupe_key=row.dedupe_key,
     )
@@ -91,7 +89,6 @@ _CLAIM_COLUMNS = (
     import_rows.c.id,
     import_rows.c.row_number,
     import_rows.c.status,
-    import_rows.c.raw_payload,
     import_rows.c.normalized_payload,
     import_rows.c.dedupe_key,
 )
@@ -142,47 +139,45 @@ class RowUpdate:
     target_record_id: str | None = None
 
 
+# One fixed statement for every row update: compiled once, executed for a batch of rows.
+# A None payload or record id keeps the stored one (`none_as_null`: SQL NULL, not JSON null).
+_UPDATE_ROW = (
+    sa.update(import_rows)
+    .where(import_rows.c.id == sa.bindparam("row_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        error_code=sa.bindparam("new_error_code"),
+        error_message=sa.bindparam("new_error_message"),
+        normalized_payload=sa.func.coalesce(
+            sa.bindparam("new_payload", type_=JSONB(none_as_null=True)),
+            import_rows.c.normalized_payload,
+        ),
+        target_record_id=sa.func.coalesce(
+            sa.bindparam("new_record_id", type_=sa.Text), import_rows.c.target_record_id
+        ),
+        updated_at=sa.func.now(),
+    )
+)
+
+
 def write_updates(conn: sa.Connection, updates: list[RowUpdate]) -> None:
-    """Apply many row updates in one `UPDATE … FROM (VALUES …)`; a None payload or record id
-    keeps the stored one."""
+    """Apply many row updates in one batched execution; a None payload or record id keeps the
+    stored one."""
     if not updates:
         return
-    new = sa.values(
-        sa.column("id", UUID(as_uuid=True)),
-        sa.column("status", sa.Text),
-        sa.column("error_code", sa.Text),
-        sa.column("error_message", sa.Text),
-        # none_as_null: a None payload must be SQL NULL (keep the old one), not JSON null.
-        sa.column("payload", JSONB(none_as_null=True)),
-        sa.column("record_id", sa.Text),
-        name="new",
-    ).data(
-        [
-            (
-                u.id,
-                str(u.status),
-                None if u.error_code is None else str(u.error_code),
-                u.error_message,
-                u.normalized_payload,
-                u.target_record_id,
-            )
-            for u in updates
-        ]
-    )
     conn.execute(
-        sa.update(import_rows)
-        .where(import_rows.c.id == new.c.id)
-        .values(
-            status=new.c.status,
-            error_code=new.c.error_code,
-            error_message=new.c.error_message,
-            # A VALUES column of NULLs only is typed text by Postgres: cast it back to jsonb.
-            normalized_payload=sa.func.coalesce(
-                sa.cast(new.c.payload, JSONB), import_rows.c.normalized_payload
-            ),
-            target_record_id=sa.func.coalesce(new.c.record_id, import_rows.c.target_record_id),
-            updated_at=sa.func.now(),
-        )
+        _UPDATE_ROW,
+        [
+            {
+                "row_id": u.id,
+                "new_status": str(u.status),
+                "new_error_code": None if u.error_code is None else str(u.error_code),
+                "new_error_message": u.error_message,
+                "new_payload": u.normalized_payload,
+                "new_record_id": u.target_record_id,
+            }
+            for u in updates
+        ],
     )
 
 
