@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,25 +29,15 @@ if TYPE_CHECKING:
 YEAR_TOLERANCE = 1
 _LEADING_YEAR = re.compile(r"^\s*(\d{4})")
 
-# IMDb suggestion `qid`/`q` values (and imdb.ashish.me's `type`) in OMDb's own `Type` terms;
-# OMDb files TV movies, videos and shorts under "movie" and mini-series under "series".
+# The IMDb client's kinds ("movie", "series", or a qid such as "tvMovie") in OMDb's own
+# `Type` terms: OMDb files TV movies, videos and shorts under "movie".
 _IMDB_KINDS = {
-    "movie": "movie",
-    "feature": "movie",
     "tvmovie": "movie",
-    "tv movie": "movie",
     "video": "movie",
     "short": "movie",
     "tvshort": "movie",
-    "tvseries": "series",
-    "tv series": "series",
-    "tvminiseries": "series",
-    "tv mini-series": "series",
-    "tv mini series": "series",
     "tvepisode": "episode",
-    "tv episode": "episode",
     "videogame": "game",
-    "video game": "game",
 }
 
 
@@ -81,11 +72,13 @@ def kind_for(import_type: str) -> Kind:
     return _KIND_BY_IMPORT_TYPE[import_type]
 
 
+@functools.lru_cache(maxsize=65536)
 def title_match_key(title: str) -> str:
     """A title reduced to its letters and digits, accents dropped, for comparing titles.
 
     Users type "airplane" where OMDb says "Airplane!", "Amelie" for "Amélie" and "Spiderman"
-    for "Spider-Man"; comparing these keys lets such pairs count as the same title.
+    for "Spider-Man"; comparing these keys lets such pairs count as the same title. Cached:
+    every catalogue title is keyed by dedupe and again by insert, and rows repeat titles.
     """
     decomposed = unicodedata.normalize("NFKD", normalize_title(title))
     return "".join(ch for ch in decomposed if ch.isalnum())
@@ -192,30 +185,21 @@ def parse_omdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
     return tuple(candidates)
 
 
-def parse_imdb_search(
-    data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
-) -> tuple[SearchCandidate, ...]:
-    """Title hits of an IMDb search: imdb.ashish.me's `results` or the suggestion API's `d`.
-
-    Entries that are not titles (`nm…` people, `/imdbpicks/…` lists) are dropped; `y` may be
-    missing (unreleased titles).
-    """
-    if isinstance(data, Mapping):
-        entries: Iterable[Mapping[str, Any]] = data.get("results") or data.get("d") or []
-    else:
-        entries = data
+def parse_imdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
+    """Title hits of an IMDb search as cached (`results: [{id, title, year, type}]`), the
+    suggestion answer already read by the IMDb client; ids that are not titles are dropped."""
     candidates = []
-    for entry in entries:
+    for entry in data.get("results") or []:
         imdb_id = str(entry.get("id") or "")
         if not imdb_id.startswith("tt"):
             continue
-        raw_kind = entry.get("type") or entry.get("qid") or entry.get("q")
+        raw_kind = entry.get("type")
         kind = str(raw_kind).strip().lower() if raw_kind else None
         candidates.append(
             SearchCandidate(
                 imdb_id=imdb_id,
-                title=str(entry.get("title") or entry.get("l") or ""),
-                year=parse_year(entry.get("year", entry.get("y"))),
+                title=str(entry.get("title") or ""),
+                year=parse_year(entry.get("year")),
                 kind=_IMDB_KINDS.get(kind, kind) if kind else None,
             )
         )
@@ -297,7 +281,7 @@ class Lookups(Protocol):
         self, query: str, *, year: int | None, kind: Kind
     ) -> Mapping[str, Any] | None: ...
 
-    def imdb_search(self, query: str) -> Mapping[str, Any] | Sequence[Mapping[str, Any]] | None: ...
+    def imdb_search(self, query: str) -> Mapping[str, Any] | None: ...
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from jobsimport_dagster.clients.imdb import ImdbClient
+from jobsimport_dagster.clients.imdb import ImdbCandidate, ImdbClient
 from jobsimport_dagster.clients.omdb import OmdbClient
 from jobsimport_dagster.db import budget, cache
 from jobsimport_dagster.db.cache import CachedAnswer, CacheKey
@@ -43,6 +42,15 @@ def imdb_search_key(query: str) -> CacheKey:
     return (IMDB, f"search={normalize_title(query)}")
 
 
+def imdb_search_answer(candidates: Iterable[ImdbCandidate]) -> dict[str, Any]:
+    """How an IMDb search is cached, and what `parse_imdb_search` reads back."""
+    return {
+        "results": [
+            {"id": c.id, "title": c.title, "year": c.year, "type": c.kind} for c in candidates
+        ]
+    }
+
+
 def first_key(seed: Mapping[str, Any], kind: Kind) -> CacheKey:
     """The cache key of a row's first lookup in the chain (IMDb ID, else title and year)."""
     if seed.get("imdb_id"):
@@ -62,7 +70,7 @@ class CachedLookups:
         imdb: ImdbClient,
         daily_budget: int,
         now: Callable[[], datetime],
-        lease_size: int = 16,
+        lease_size: int = 32,
     ) -> None:
         self._engine = engine
         self._omdb = omdb
@@ -134,9 +142,7 @@ class CachedLookups:
         def fetch() -> dict[str, Any] | None:
             candidates = self._imdb.search(query=query)
             self._count("imdb_calls")
-            if not candidates:
-                return None
-            return {"results": [{**asdict(c), "type": c.kind} for c in candidates]}
+            return imdb_search_answer(candidates) if candidates else None
 
         return self._cached(imdb_search_key(query), fetch)
 

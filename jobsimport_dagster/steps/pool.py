@@ -65,7 +65,7 @@ def run_rows(
     finish, writes, then raises: rows not taken keep their state. An interruption (terminate)
     does the same and releases the claimed rows that never started.
     """
-    feed = _Feed(rows, max(16, concurrency * 2), claim)
+    feed = _Feed(rows, max(16, concurrency * 4), claim)
     lock = threading.Lock()
     results: list[RowUpdate] = []
     errors: list[BaseException] = []

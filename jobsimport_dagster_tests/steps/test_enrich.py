@@ -1,12 +1,13 @@
 """Enrichment on real OMDb and IMDb answers: parsing quirks, acceptance, the provider chain."""
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jobsimport_dagster.clients.imdb import parse_suggestions
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.errors import BudgetExhausted, MissingCredential, UpstreamUnavailable
 from jobsimport_dagster.steps.enrich import (
@@ -24,6 +25,7 @@ from jobsimport_dagster.steps.enrich import (
     pick_candidate,
     title_match_key,
 )
+from jobsimport_dagster.steps.lookups import imdb_search_answer
 from jobsimport_dagster.steps.normalize import normalize_title
 
 UP = "title_up_tt1049413.json"
@@ -49,15 +51,9 @@ def load_omdb(shared_data: Path, name: str) -> dict[str, Any]:
     return json.loads((shared_data / "omdb" / name).read_text(encoding="utf-8"))
 
 
-def as_ashish_search(suggestions: Mapping[str, Any]) -> dict[str, Any]:
-    """imdb.ashish.me's `/search` body built from a suggestion answer the way that service does."""
-    return {
-        "results": [
-            {"id": d["id"], "title": d["l"], "year": d.get("y"), "type": d["qid"]}
-            for d in suggestions["d"]
-            if d.get("qid")
-        ]
-    }
+def as_cached_search(suggestions: Mapping[str, Any]) -> dict[str, Any]:
+    """An IMDb suggestion answer as the IMDb client reads it and the cache keeps it."""
+    return imdb_search_answer(parse_suggestions(suggestions))
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -167,40 +163,34 @@ def test_parse_omdb_search_reads_legacy_shape(shared_data: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fixture", "shape", "imdb_id", "expected"),
+    ("fixture", "imdb_id", "expected"),
     [
         # v3 suggestion: qid "movie", int year
-        (IMDB_STUPID, "suggestion", "tt1570728", ("Crazy, Stupid, Love.", 2011, "movie")),
+        (IMDB_STUPID, "tt1570728", ("Crazy, Stupid, Love.", 2011, "movie")),
         # v3 suggestion: qid "tvSeries" is OMDb's "series"
-        (IMDB_STUPID, "suggestion", "tt21652514", ("Stupid Wife", 2022, "series")),
+        (IMDB_STUPID, "tt21652514", ("Stupid Wife", 2022, "series")),
+        (IMDB_STUPID, "tt0499408", ("Stupid", 2004, "series")),
         # legacy v2: no qid, q "feature"; unreleased film without `y`
-        (IMDB_FLASH, "suggestion", "tt0439572", ("The Flash", None, "movie")),
+        (IMDB_FLASH, "tt0439572", ("The Flash", None, "movie")),
         # legacy v2: q "TV episode"
-        (IMDB_FLASH, "suggestion", "tt0136199", ("Flash", 1997, "episode")),
-        # imdb.ashish.me `results` shape (title/year/type)
-        (IMDB_STUPID, "ashish", "tt0499408", ("Stupid", 2004, "series")),
+        (IMDB_FLASH, "tt0136199", ("Flash", 1997, "episode")),
     ],
 )
-def test_parse_imdb_search_reads_both_shapes(
-    shared_data: Path, fixture: str, shape: str, imdb_id: str, expected: tuple
+def test_parse_imdb_search_reads_both_suggestion_shapes_as_cached(
+    shared_data: Path, fixture: str, imdb_id: str, expected: tuple
 ) -> None:
-    data = load_omdb(shared_data, fixture)
-    candidates = parse_imdb_search(as_ashish_search(data) if shape == "ashish" else data)
+    candidates = parse_imdb_search(as_cached_search(load_omdb(shared_data, fixture)))
     found = next(c for c in candidates if c.imdb_id == imdb_id)
     assert (found.title, found.year, found.kind) == expected
 
 
-def test_parse_imdb_search_keeps_only_titles(shared_data: Path) -> None:
-    # People (nm…) and lists (/imdbpicks/…) appear in suggestions; only tt… are titles.
-    data = load_omdb(shared_data, IMDB_STUPID)
-    data["d"] = [
-        {"id": "nm0000138", "l": "Leonardo DiCaprio"},
-        {"id": "/imdbpicks/summer-watch-guide/", "l": "Summer Watch Guide"},
-        *data["d"],
+def test_parse_imdb_search_keeps_only_titles() -> None:
+    results = [
+        {"id": "nm0000138", "title": "Leonardo DiCaprio", "year": None, "type": "unknown"},
+        {"id": "tt1570728", "title": "Crazy, Stupid, Love.", "year": 2011, "type": "movie"},
     ]
-    assert [c.imdb_id for c in parse_imdb_search(data)][:1] == ["tt1570728"]
-    assert len(parse_imdb_search(data)) == 8
-    assert parse_imdb_search([]) == ()
+    assert [c.imdb_id for c in parse_imdb_search({"results": results})] == ["tt1570728"]
+    assert parse_imdb_search({"results": []}) == ()
 
 
 # --- acceptance ----------------------------------------------------------------------------------
@@ -307,7 +297,9 @@ def test_pick_candidate(
     picked: str | None,
 ) -> None:
     data = load_omdb(shared_data, fixture)
-    candidates = parse_omdb_search(data) if "Search" in data else parse_imdb_search(data)
+    candidates = (
+        parse_omdb_search(data) if "Search" in data else parse_imdb_search(as_cached_search(data))
+    )
     choice = pick_candidate(candidates, query=query, kind=kind, year_hint=year_hint)
     assert (choice.imdb_id if choice else None) == picked
 
@@ -367,8 +359,9 @@ class FakeLookups:
         fixture = self.search.get(normalize_title(query), TOO_MANY_RESULTS)
         return self._answer(("s", query, year, str(kind)), fixture)
 
-    def imdb_search(self, query: str) -> Mapping[str, Any] | Sequence[Mapping[str, Any]] | None:
-        return self._answer(("imdb", query), self.imdb.get(normalize_title(query)))
+    def imdb_search(self, query: str) -> Mapping[str, Any] | None:
+        answer = self._answer(("imdb", query), self.imdb.get(normalize_title(query)))
+        return None if answer is None else as_cached_search(answer)
 
 
 def movie_seed(title: str, year: int | None = None, imdb_id: str | None = None) -> dict[str, Any]:
@@ -445,11 +438,7 @@ CHAIN_CASES = [
         movie_seed("Up", 2009),
         Kind.MOVIE,
         {
-            "imdb": {
-                "up": {
-                    "results": [{"id": "tt1049413", "title": "Up", "year": 2009, "type": "movie"}]
-                }
-            },
+            "imdb": {"up": {"d": [{"id": "tt1049413", "l": "Up", "y": 2009, "qid": "movie"}]}},
             "by_id": {"tt1049413": UP},
         },
         ("tt1049413", Route.IMDB_SEARCH, None),
@@ -524,9 +513,9 @@ CHAIN_CASES = [
         {
             "imdb": {
                 "one day": {
-                    "results": [
-                        {"id": "tt9000001", "title": "One Day", "year": 2024, "type": "tvSeries"},
-                        {"id": "tt9000002", "title": "One Day", "year": 2011, "type": "movie"},
+                    "d": [
+                        {"id": "tt9000001", "l": "One Day", "y": 2024, "qid": "tvSeries"},
+                        {"id": "tt9000002", "l": "One Day", "y": 2011, "qid": "movie"},
                     ]
                 }
             }
