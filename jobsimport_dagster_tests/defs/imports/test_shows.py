@@ -161,6 +161,7 @@ def test_history_imports_one_record_per_show_season(importer: Importer, shared_d
     # Posted once each: `<show> Season <n>`, the provider's show name, the season's first date.
     stats = importer.standins.catalogue.standin.stats()
     assert (stats["stored"]["shows"], stats["duplicates"]) == (67, 0)
+    assert stats["by_endpoint"]["GET /shows"] == 1  # the run's one read of the catalogue
     posted = importer.standins.catalogue.standin.records("shows")
     assert sorted(
         (r["showName"], r["seasonNumber"], r["startedDate"][:10], r["title"]) for r in posted
