@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import requests
+from urllib3.exceptions import HTTPError
 
 from jobsimport_dagster.clients.http import (
     POST_RETRY_STATUSES,
+    Answer,
     HttpPolicy,
     build_session,
     describe_failure,
@@ -27,16 +28,16 @@ _REFUSED = frozenset({401, 403})
 _MAX_MESSAGE = 300
 
 
-def api_message(response: requests.Response) -> str:
+def api_message(answer: Answer) -> str:
     """The API's own explanation: NestJS `message` (a string or a list), else the body's start."""
     try:
-        body = response.json()
+        body = answer.json()
     except ValueError:
         body = None
     message = body.get("message") if isinstance(body, dict) else None
     if isinstance(message, list):
         message = "; ".join(str(m) for m in message)
-    text = str(message) if message else response.text.strip() or response.reason or ""
+    text = str(message) if message else answer.text.strip() or answer.reason
     return text[:_MAX_MESSAGE]
 
 
@@ -54,9 +55,9 @@ class CatalogueClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
-        self._policy = policy or HttpPolicy()
-        self._get_session = build_session(self._policy)
-        self._post_session = build_session(self._policy, idempotent=False)
+        policy = policy or HttpPolicy()
+        self._get_session = build_session(policy)
+        self._post_session = build_session(policy, idempotent=False)
 
     def list_movies(self) -> list[dict[str, Any]]:
         return self._list("movies")
@@ -83,21 +84,19 @@ class CatalogueClient:
         return {"apiKey": self._token}
 
     def _list(self, kind: str) -> list[dict[str, Any]]:
-        response = send_get(
+        answer = send_get(
             self._get_session,
             f"{self.base_url}/{kind}",
             upstream="api.ashish.me",
-            timeout=self._policy.timeout,
             headers=self._headers(),
         )
-        self._check_refused(response)
-        if response.status_code != 200:
-            status = response.status_code
+        self._check_refused(answer)
+        if answer.status != 200:
             raise UpstreamUnavailable(
-                f"api.ashish.me answered {status} to GET /{kind}: {self._message(response)}"
+                f"api.ashish.me answered {answer.status} to GET /{kind}: {self._message(answer)}"
             )
         try:
-            records = response.json()
+            records = answer.json()
         except ValueError:
             records = None
         if not isinstance(records, list):
@@ -109,13 +108,10 @@ class CatalogueClient:
     def _create(self, kind: str, body: Mapping[str, Any]) -> str:
         headers = self._headers()
         try:
-            response = self._post_session.post(
-                f"{self.base_url}/{kind}",
-                json=dict(body),
-                headers=headers,
-                timeout=self._policy.timeout,
+            answer = self._post_session.post_json(
+                f"{self.base_url}/{kind}", dict(body), headers=headers
             )
-        except requests.RequestException as exc:
+        except HTTPError as exc:
             if never_sent(exc):
                 raise UpstreamUnavailable(
                     f"api.ashish.me did not answer POST /{kind}: {describe_failure(exc)}"
@@ -123,8 +119,12 @@ class CatalogueClient:
             raise InsertFailed(
                 f"POST /{kind} may have arrived: {describe_failure(exc)}", maybe_arrived=True
             ) from None
-        self._check_refused(response)
-        status = response.status_code
+        except ValueError as exc:  # NaN or infinity: not JSON, so nothing was sent
+            raise InsertFailed(
+                f"POST /{kind} was not sent: the body is not valid JSON", maybe_arrived=False
+            ) from exc
+        self._check_refused(answer)
+        status = answer.status
         if status in POST_RETRY_STATUSES:
             raise UpstreamUnavailable(
                 f"api.ashish.me answered {status} to POST /{kind} after retries"
@@ -134,9 +134,9 @@ class CatalogueClient:
                 f"POST /{kind} may have arrived: the API answered {status}", maybe_arrived=True
             )
         if status >= 400:
-            raise InsertRejected(status, self._message(response))
+            raise InsertRejected(status, self._message(answer))
         try:
-            record_id = response.json().get("id")
+            record_id = answer.json().get("id")
         except (ValueError, AttributeError):
             record_id = None
         if record_id is None or record_id == "":
@@ -145,11 +145,11 @@ class CatalogueClient:
             )
         return str(record_id)
 
-    def _check_refused(self, response: requests.Response) -> None:
-        if response.status_code in _REFUSED:
-            raise MissingCredential(CREDENTIAL, f"api.ashish.me answered {response.status_code}")
+    def _check_refused(self, answer: Answer) -> None:
+        if answer.status in _REFUSED:
+            raise MissingCredential(CREDENTIAL, f"api.ashish.me answered {answer.status}")
 
-    def _message(self, response: requests.Response) -> str:
+    def _message(self, answer: Answer) -> str:
         """The API's message with the token blanked, should the API ever echo it."""
-        message = api_message(response)
+        message = api_message(answer)
         return message.replace(self._token, "***") if self._token else message

@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
-from jobsimport_dagster.clients.http import HttpPolicy, build_session, send_get
+from jobsimport_dagster.clients.http import Answer, HttpPolicy, build_session, send_get
 from jobsimport_dagster.errors import UpstreamUnavailable
 
 # v3 `qid` (or the legacy `q` label) -> kind. Mini-series are series, as OMDb types them;
@@ -89,42 +87,35 @@ class ImdbClient:
 
     def __init__(self, base_url: str, *, policy: HttpPolicy | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._policy = policy or HttpPolicy()
-        self._session = build_session(self._policy)
+        self._session = build_session(policy or HttpPolicy())
 
     def search(self, *, query: str) -> list[ImdbCandidate]:
         return parse_suggestions(_json_object(self._get("/search", {"query": query})))
 
     def by_id(self, *, imdb_id: str) -> ImdbCandidate | None:
         """The title, or None when the fallback does not know it (404)."""
-        response = self._get(f"/title/{imdb_id}", None, not_found_ok=True)
-        if response.status_code == 404:
+        answer = self._get(f"/title/{imdb_id}", None, not_found_ok=True)
+        if answer.status == 404:
             return None
-        return parse_title(_json_object(response))
+        return parse_title(_json_object(answer))
 
     def close(self) -> None:
         self._session.close()
 
     def _get(
         self, path: str, params: dict[str, str] | None, *, not_found_ok: bool = False
-    ) -> requests.Response:
-        response = send_get(
-            self._session,
-            f"{self.base_url}{path}",
-            upstream="IMDb",
-            timeout=self._policy.timeout,
-            params=params,
-        )
-        if response.status_code == 404 and not_found_ok:
-            return response
-        if response.status_code != 200:
-            raise UpstreamUnavailable(f"IMDb answered {response.status_code}")
-        return response
+    ) -> Answer:
+        answer = send_get(self._session, f"{self.base_url}{path}", upstream="IMDb", params=params)
+        if answer.status == 404 and not_found_ok:
+            return answer
+        if answer.status != 200:
+            raise UpstreamUnavailable(f"IMDb answered {answer.status}")
+        return answer
 
 
-def _json_object(response: requests.Response) -> Mapping[str, Any]:
+def _json_object(answer: Answer) -> Mapping[str, Any]:
     try:
-        value = response.json()
+        value = answer.json()
     except ValueError:
         value = None
     if not isinstance(value, Mapping):

@@ -93,8 +93,7 @@ class OmdbClient:
     ) -> None:
         self.base_url = base_url
         self._api_key = api_key
-        self._policy = policy or HttpPolicy()
-        self._session = build_session(self._policy)
+        self._session = build_session(policy or HttpPolicy())
         self._limiter = _limiter(requests_per_second)
 
     def by_id(self, *, imdb_id: str) -> dict[str, Any] | None:
@@ -122,15 +121,13 @@ class OmdbClient:
             raise MissingCredential(CREDENTIAL, "it is not set")
         if self._limiter is not None:
             self._limiter.try_acquire("omdb")
-        response = send_get(
+        answer = send_get(
             self._session,
             self.base_url,
             upstream="OMDb",
-            timeout=self._policy.timeout,
             params={"apikey": self._api_key, **params},
         )
-        # JSON is UTF-8; requests would guess an encoding when the charset is missing.
-        return read_answer(response.status_code, response.content.decode("utf-8", "replace"))
+        return read_answer(answer.status, answer.text)
 
 
 def _limiter(requests_per_second: float | None) -> Limiter | None:

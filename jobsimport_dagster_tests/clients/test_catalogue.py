@@ -87,6 +87,15 @@ def test_a_400_is_insert_rejected_with_the_api_message(
     assert _posts(catalogue) == 1
 
 
+def test_a_body_that_is_not_json_fails_without_sending(
+    catalogue: RunningStandin, client: CatalogueClient
+) -> None:
+    with pytest.raises(InsertFailed, match="not sent") as raised:
+        client.create_movie(body={**MOVIE, "imdbRating": float("nan")})
+    assert raised.value.maybe_arrived is False
+    assert _posts(catalogue) == 0
+
+
 def test_a_missing_token_raises_before_sending(
     catalogue: RunningStandin, policy: HttpPolicy
 ) -> None:

@@ -61,14 +61,13 @@ def test_urllib3_debug_lines_never_show_the_key(
     caplog.set_level(logging.DEBUG, logger="urllib3")
     session = build_session(policy)
     for i in range(4):
-        response = send_get(
+        answer = send_get(
             session,
             omdb.base_url,
             upstream="OMDb",
-            timeout=policy.timeout,
             params={"apikey": DEFAULT_API_KEY, "t": f"film {i}"},
         )
-        assert response.status_code == 200
+        assert answer.status == 200
     assert "apikey=***" in caplog.text
     assert DEFAULT_API_KEY not in caplog.text
 
@@ -78,9 +77,7 @@ def test_gets_are_retried_through_5xx_and_429(omdb: RunningStandin, policy: Http
     session = build_session(policy)
     for i in range(20):
         params = {"apikey": DEFAULT_API_KEY, "t": f"film {i}"}
-        assert send_get(
-            session, omdb.base_url, upstream="OMDb", timeout=policy.timeout, params=params
-        ).ok
+        assert send_get(session, omdb.base_url, upstream="OMDb", params=params).ok
     assert omdb.standin.stats()["requests"] > 20
 
 
@@ -89,7 +86,7 @@ def test_a_huge_retry_after_is_capped(omdb: RunningStandin, policy: HttpPolicy) 
     session = build_session(replace(policy, retries=1, max_retry_after=1))
     started = time.monotonic()
     with pytest.raises(UpstreamUnavailable, match="429 after 2 attempts"):
-        send_get(session, omdb.base_url, upstream="OMDb", timeout=policy.timeout)
+        send_get(session, omdb.base_url, upstream="OMDb")
     assert 1 <= time.monotonic() - started < 3
 
 
@@ -102,7 +99,6 @@ def test_a_refused_connection_becomes_upstream_unavailable_without_the_key(
             session,
             f"http://127.0.0.1:{_free_port()}/",
             upstream="OMDb",
-            timeout=policy.timeout,
             params={"apikey": DEFAULT_API_KEY},
         )
     assert "could not be opened" in str(raised.value)
@@ -114,13 +110,17 @@ def test_posts_are_retried_on_429_but_not_on_5xx(policy: HttpPolicy) -> None:
     with start_standin(CatalogueStandin(faults=Faults(rate_429=1.0))) as running:
         session = build_session(replace(policy, retries=3), idempotent=False)
         url, headers = f"{running.base_url}/movies", {"apiKey": DEFAULT_TOKEN}
-        assert (
-            session.post(url, json={}, headers=headers, timeout=policy.timeout).status_code == 429
-        )
+        assert session.post_json(url, {}, headers=headers).status == 429
         assert running.standin.stats()["requests"] == 4
         running.standin.reset()
         running.standin.set_faults(rate_429=0.0, error_rate=1.0)
-        assert (
-            session.post(url, json={}, headers=headers, timeout=policy.timeout).status_code == 503
-        )
+        assert session.post_json(url, {}, headers=headers).status == 503
         assert running.standin.stats()["requests"] == 1
+
+
+def test_a_body_that_is_not_json_is_refused_before_sending(policy: HttpPolicy) -> None:
+    with start_standin(CatalogueStandin()) as running:
+        session = build_session(policy, idempotent=False)
+        with pytest.raises(ValueError, match="JSON"):
+            session.post_json(f"{running.base_url}/movies", {"imdbRating": float("nan")})
+        assert running.standin.stats()["requests"] == 0

@@ -118,6 +118,11 @@ def test_lookups_against_the_stand_in(client: OmdbClient) -> None:
     assert client.search(query="ma") == []
 
 
+def test_titles_with_query_characters_arrive_intact(client: OmdbClient) -> None:
+    for title in ("Tom & Jerry", "1+1 = 3?", "Amélie #2", "50% Off/On"):
+        assert client.by_title(title=title)["Title"] == title
+
+
 def test_a_missing_key_raises_before_sending(omdb: RunningStandin, policy: HttpPolicy) -> None:
     for key in (None, ""):
         with pytest.raises(MissingCredential, match="OMDB_API_KEY"):
