@@ -1,0 +1,146 @@
+"""Rows in flight: every row worked once, claims ahead of need, stops that lose nothing."""
+
+import threading
+import time
+import uuid
+
+import pytest
+
+from jobsimport_dagster.db.claims import ClaimedRow, RowUpdate
+from jobsimport_dagster.steps.pool import run_rows
+from jobsimport_dagster.steps.progress import Progress
+
+
+def make_rows(count: int) -> list[ClaimedRow]:
+    return [
+        ClaimedRow(
+            id=uuid.uuid4(), line=n + 2, status="pending", normalized_payload={}, dedupe_key=None
+        )
+        for n in range(count)
+    ]
+
+
+class Recorder:
+    """The callbacks of `run_rows`, recording what they were given, thread-safely."""
+
+    def __init__(self, *, work_seconds: float = 0.0, claim_seconds: float = 0.0) -> None:
+        self.lock = threading.Lock()
+        self.work_seconds = work_seconds
+        self.claim_seconds = claim_seconds
+        self.worked: list[ClaimedRow] = []
+        self.written: list[RowUpdate] = []
+        self.claims: list[list[ClaimedRow]] = []
+        self.released: list[ClaimedRow] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.claim_overlapped_work = False
+
+    def work(self, row: ClaimedRow) -> RowUpdate:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.worked.append(row)
+        time.sleep(self.work_seconds)
+        with self.lock:
+            self.in_flight -= 1
+        return RowUpdate(id=row.id, status="success")
+
+    def claim(self, chunk: list[ClaimedRow]) -> list[ClaimedRow]:
+        with self.lock:
+            self.claims.append(chunk)
+            started = len(self.worked)
+        time.sleep(self.claim_seconds)
+        with self.lock:
+            # Other workers went on taking rows while this chunk was being claimed.
+            self.claim_overlapped_work |= len(self.worked) > started
+        return chunk
+
+    def write(self, updates: list[RowUpdate]) -> None:
+        with self.lock:
+            self.written.extend(updates)
+
+    def release(self, rows: list[ClaimedRow]) -> None:
+        with self.lock:
+            self.released.extend(rows)
+
+
+def progress(total: int) -> Progress:
+    return Progress(total=total, report=lambda _: None)
+
+
+def test_every_row_is_claimed_worked_and_written_once() -> None:
+    rows = make_rows(200)
+    recorder = Recorder(work_seconds=0.002, claim_seconds=0.01)
+    run_rows(
+        rows,
+        recorder.work,
+        concurrency=8,
+        write=recorder.write,
+        progress=progress(len(rows)),
+        claim=recorder.claim,
+        release=recorder.release,
+        flush_seconds=0.05,
+    )
+    assert sorted(r.line for r in recorder.worked) == [r.line for r in rows]
+    assert sorted(u.id for u in recorder.written) == sorted(r.id for r in rows)
+    assert [r for chunk in recorder.claims for r in chunk] == rows  # in file order, each once
+    assert all(len(chunk) == 32 for chunk in recorder.claims[:-1])
+    assert recorder.most_in_flight == 8
+    assert recorder.claim_overlapped_work  # a claim does not stop the other workers
+    assert recorder.released == []
+
+
+def test_rows_the_claim_did_not_get_are_not_worked() -> None:
+    rows = make_rows(40)
+    recorder = Recorder()
+    run_rows(
+        rows,
+        recorder.work,
+        concurrency=4,
+        write=recorder.write,
+        progress=progress(len(rows)),
+        claim=lambda chunk: [r for r in chunk if r.line % 2 == 0],  # another run has the rest
+    )
+    assert sorted(r.line for r in recorder.worked) == [r.line for r in rows if r.line % 2 == 0]
+
+
+def test_a_failing_row_stops_new_rows_and_releases_the_claimed_ones() -> None:
+    rows = make_rows(300)
+    recorder = Recorder(work_seconds=0.002)
+
+    def work(row: ClaimedRow) -> RowUpdate:
+        if row.line == 30:
+            raise RuntimeError("the token was refused")
+        return recorder.work(row)
+
+    with pytest.raises(RuntimeError, match="refused"):
+        run_rows(
+            rows,
+            work,
+            concurrency=4,
+            write=recorder.write,
+            progress=progress(len(rows)),
+            claim=recorder.claim,
+            release=recorder.release,
+        )
+    claimed = [r for chunk in recorder.claims for r in chunk]
+    worked = {r.id for r in recorder.worked}
+    # Every claimed row was worked (and written), is the failing one, or was given back.
+    assert {u.id for u in recorder.written} == worked
+    assert worked | {r.id for r in recorder.released} | {rows[28].id} == {r.id for r in claimed}
+    assert len(claimed) < len(rows)  # rows past the stop were never claimed
+
+
+def test_a_failing_claim_is_raised() -> None:
+    def claim(chunk: list[ClaimedRow]) -> list[ClaimedRow]:
+        raise ConnectionError("the database went away")
+
+    with pytest.raises(ConnectionError, match="went away"):
+        run_rows(
+            make_rows(10),
+            lambda row: RowUpdate(id=row.id, status="success"),
+            concurrency=2,
+            write=lambda _: None,
+            progress=progress(10),
+            claim=claim,
+        )
