@@ -59,6 +59,84 @@ def first_key(seed: Mapping[str, Any], kind: Kind) -> CacheKey:
     return omdb_title_key(title, seed.get("year"), kind)
 
 
+class BudgetLease:
+    """OMDb calls from the day budget in Postgres, leased `size` at a time. Thread-safe.
+
+    The next lease is taken when half of the current one is spent, by the thread that
+    notices and outside the lock, so the other threads keep spending while it is taken.
+    Once a day's budget is spent, every later call that day raises at once.
+    """
+
+    def __init__(self, engine: sa.Engine, *, daily_budget: int, size: int) -> None:
+        self._engine = engine
+        self._daily_budget = daily_budget
+        self._size = max(1, size)
+        self._ready = threading.Condition()
+        self._day: date | None = None
+        self._left = 0
+        self._leasing = False
+        self._spent_day: date | None = None
+
+    def spend(self, day: date) -> None:
+        """Count one call on `day`; raise `BudgetExhausted` when the day's budget is spent."""
+        with self._ready:
+            while not (self._day == day and self._left > 0):
+                if self._spent_day == day:
+                    raise BudgetExhausted(
+                        f"the OMDb budget of {self._daily_budget} calls for {day} is spent"
+                    )
+                if self._leasing:
+                    self._ready.wait()
+                else:
+                    self._lease(day)
+            self._left -= 1
+            if self._left < self._size // 2 and not self._leasing and self._spent_day != day:
+                self._lease(day)
+
+    def exhaust(self, day: date) -> None:
+        """OMDb said its limit is reached: the day is spent, here and for every run."""
+        with self._ready:
+            self._spent_day = day
+            if self._day == day:
+                self._left = 0
+        with self._engine.begin() as conn:
+            budget.mark_exhausted(conn, day=day)
+
+    def close(self) -> None:
+        """Give back the leased calls that were not made."""
+        with self._ready:
+            day, unused = self._day, self._left
+            self._left = 0
+        if day is not None and unused:
+            with self._engine.begin() as conn:
+                budget.give_back(conn, day=day, calls=unused)
+
+    def _lease(self, day: date) -> None:
+        """Take a lease for `day` (giving back another day's rest); called with the lock held,
+        which is let go during the round trip."""
+        self._leasing = True
+        stale_day, stale = self._day, self._left
+        if stale_day == day:
+            stale = 0
+        else:
+            self._day, self._left = day, 0
+        granted = 0
+        self._ready.release()
+        try:
+            with self._engine.begin() as conn:
+                if stale_day is not None and stale:
+                    budget.give_back(conn, day=stale_day, calls=stale)
+                granted = budget.take(conn, day=day, budget=self._daily_budget, wanted=self._size)
+        finally:
+            self._ready.acquire()
+            self._leasing = False
+            self._ready.notify_all()
+        if self._day == day:
+            self._left += granted
+        if not granted:
+            self._spent_day = day
+
+
 class CachedLookups:
     """Thread-safe. Call `prefetch_seeds` first, `flush` now and then, `close` at the end."""
 
@@ -75,16 +153,12 @@ class CachedLookups:
         self._engine = engine
         self._omdb = omdb
         self._imdb = imdb
-        self._daily_budget = daily_budget
         self._now = now
-        self._lease_size = max(1, lease_size)
+        self._budget = BudgetLease(engine, daily_budget=daily_budget, size=lease_size)
         self._lock = threading.Lock()
-        self._budget_lock = threading.Lock()
         self._known: dict[CacheKey, CachedAnswer] = {}
         self._read: set[CacheKey] = set()
         self._unsaved: dict[CacheKey, CachedAnswer] = {}
-        self._lease_day: date | None = None
-        self._lease_left = 0
         self.omdb_calls = 0
         self.imdb_calls = 0
         self.cache_hits = 0
@@ -113,12 +187,7 @@ class CachedLookups:
     def close(self) -> None:
         """Flush, and give back the leased calls this run did not make."""
         self.flush()
-        with self._budget_lock:
-            day, unused = self._lease_day, self._lease_left
-            self._lease_day, self._lease_left = None, 0
-        if day is not None and unused:
-            with self._engine.begin() as conn:
-                budget.give_back(conn, day=day, calls=unused)
+        self._budget.close()
 
     def omdb_by_id(self, imdb_id: str) -> Mapping[str, Any] | None:
         return self._omdb_answer(omdb_id_key(imdb_id), lambda: self._omdb.by_id(imdb_id=imdb_id))
@@ -150,39 +219,16 @@ class CachedLookups:
         self, key: CacheKey, fetch: Callable[[], dict[str, Any] | None]
     ) -> Mapping[str, Any] | None:
         def spend_then_fetch() -> dict[str, Any] | None:
-            day = self._spend()
+            day = self._now().date()
+            self._budget.spend(day)
             self._count("omdb_calls")
             try:
                 return fetch()
             except BudgetExhausted:
-                with self._budget_lock:
-                    self._lease_left = 0
-                with self._engine.begin() as conn:
-                    budget.mark_exhausted(conn, day=day)
+                self._budget.exhaust(day)
                 raise
 
         return self._cached(key, spend_then_fetch)
-
-    def _spend(self) -> date:
-        """One call from the lease, taking a new lease from Postgres when it runs out."""
-        day = self._now().date()
-        with self._budget_lock:
-            if self._lease_day == day and self._lease_left > 0:
-                self._lease_left -= 1
-                return day
-            stale_day, stale = self._lease_day, self._lease_left
-            with self._engine.begin() as conn:
-                if stale_day is not None:
-                    budget.give_back(conn, day=stale_day, calls=stale)
-                granted = budget.take(
-                    conn, day=day, budget=self._daily_budget, wanted=self._lease_size
-                )
-            self._lease_day, self._lease_left = day, max(granted - 1, 0)
-        if not granted:
-            raise BudgetExhausted(
-                f"the OMDb budget of {self._daily_budget} calls for {day} is spent"
-            )
-        return day
 
     def _cached(
         self, key: CacheKey, fetch: Callable[[], dict[str, Any] | None]

@@ -1,0 +1,80 @@
+"""The OMDb day budget as runs spend it: leases from Postgres shared by threads and runs."""
+
+import threading
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from jobsimport_dagster.db import budget
+from jobsimport_dagster.errors import BudgetExhausted
+from jobsimport_dagster.steps.lookups import BudgetLease
+
+DAY = date(2026, 11, 24)
+
+
+def spend_all(lease: BudgetLease, calls: int, *, threads: int = 8) -> tuple[int, int]:
+    """Spend `calls` from `threads` threads: (calls allowed, calls refused)."""
+    counts = {"allowed": 0, "refused": 0}
+    lock = threading.Lock()
+    per_thread = calls // threads
+
+    def spend() -> None:
+        for _ in range(per_thread):
+            try:
+                lease.spend(DAY)
+                outcome = "allowed"
+            except BudgetExhausted:
+                outcome = "refused"
+            with lock:
+                counts[outcome] += 1
+
+    workers = [threading.Thread(target=spend) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return counts["allowed"], counts["refused"]
+
+
+def calls_counted(engine: sa.Engine, day: date = DAY) -> int:
+    with engine.connect() as conn:
+        return budget.calls_on(conn, day=day)
+
+
+def test_threads_never_spend_more_than_the_budget(engine: sa.Engine) -> None:
+    lease = BudgetLease(engine, daily_budget=100, size=16)
+    assert spend_all(lease, 160) == (100, 60)
+    assert calls_counted(engine) == 100
+    lease.close()
+    assert calls_counted(engine) == 100  # every leased call was made: nothing to give back
+
+
+def test_two_runs_share_the_day_and_unused_calls_go_back(engine: sa.Engine) -> None:
+    first = BudgetLease(engine, daily_budget=100, size=32)
+    second = BudgetLease(engine, daily_budget=100, size=32)
+    assert spend_all(first, 40) == (40, 0)
+    assert spend_all(second, 24) == (24, 0)
+    first.close()
+    second.close()
+    assert calls_counted(engine) == 64
+
+
+def test_a_new_day_gives_back_the_old_days_rest(engine: sa.Engine) -> None:
+    lease = BudgetLease(engine, daily_budget=100, size=32)
+    lease.spend(DAY)
+    next_day = date(2026, 11, 25)
+    lease.spend(next_day)
+    lease.close()
+    assert (calls_counted(engine), calls_counted(engine, next_day)) == (1, 1)
+
+
+def test_omdb_saying_the_limit_is_reached_spends_the_day(engine: sa.Engine) -> None:
+    lease = BudgetLease(engine, daily_budget=100, size=16)
+    lease.spend(DAY)
+    lease.exhaust(DAY)
+    with pytest.raises(BudgetExhausted, match="budget of 100 calls for 2026-11-24 is spent"):
+        lease.spend(DAY)
+    # Another run is refused too: the day is marked spent in Postgres.
+    with pytest.raises(BudgetExhausted):
+        BudgetLease(engine, daily_budget=100, size=16).spend(DAY)
