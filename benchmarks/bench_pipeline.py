@@ -38,6 +38,7 @@ from jobsimport_dagster.steps.dedupe import run_dedupe
 from jobsimport_dagster.steps.enrich import run_enrich
 from jobsimport_dagster.steps.insert import run_insert
 from jobsimport_dagster.steps.lookups import CachedLookups
+from jobsimport_dagster.steps.pool import long_lived_objects_frozen
 from jobsimport_dagster.steps.validate import run_validate
 
 UPSTREAM_CALLS_PER_ROW = 2  # OMDb t= and POST /movies
@@ -110,25 +111,30 @@ def run_once(
         now=lambda: datetime.now(UTC),
     )
     started = time.perf_counter()
-    records = catalogue.list_movies()  # the run's one read of the catalogue, as in a real run
-    with engine.begin() as conn:
-        claims.take_rows(conn, job.id, dry_run=False, skip_duplicates=True)
-        run_dedupe(
-            conn,
-            job_id=job.id,
-            import_type="movies",
-            source="letterboxd-diary",
-            skip_duplicates=True,
-            catalogue_records=records,
-        )
-    run_enrich(
-        engine, job_id=job.id, import_type="movies", lookups=lookups,
-        concurrency=concurrency, report=lambda _: None,
-    )  # fmt: skip
-    summary = run_insert(
-        engine, job_id=job.id, import_type="movies", dry_run=False, client=catalogue,
-        read_catalogue=lambda: records, concurrency=concurrency, report=lambda _: None,
-    )  # fmt: skip
+    # As in `import_job`'s ops: each step runs with the long-lived heap out of the GC's way.
+    with long_lived_objects_frozen():
+        with engine.begin() as conn:
+            claims.take_rows(conn, job.id, dry_run=False, skip_duplicates=True)
+        # As in `dedupe_rows`: the run's one read of the catalogue overlaps dedupe's own reads.
+        with ThreadPoolExecutor(1) as reader, engine.begin() as conn:
+            read = reader.submit(catalogue.list_movies)
+            run_dedupe(
+                conn,
+                job_id=job.id,
+                import_type="movies",
+                source="letterboxd-diary",
+                skip_duplicates=True,
+                read_catalogue=read.result,
+            )
+        records = read.result()
+        run_enrich(
+            engine, job_id=job.id, import_type="movies", lookups=lookups,
+            concurrency=concurrency, report=lambda _: None,
+        )  # fmt: skip
+        summary = run_insert(
+            engine, job_id=job.id, import_type="movies", dry_run=False, client=catalogue,
+            read_catalogue=lambda: records, concurrency=concurrency, report=lambda _: None,
+        )  # fmt: skip
     elapsed = time.perf_counter() - started
     with engine.connect() as conn:
         counts = jobs.count_rows(conn, job.id)

@@ -3,7 +3,7 @@
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -304,11 +304,12 @@ def run_dedupe(
     import_type: str,
     source: str,
     skip_duplicates: bool,
-    catalogue_records: list[dict[str, Any]],
+    read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
 ) -> StepSummary:
     """Skip the open rows that repeat a line of the file, an earlier import or the catalogue.
 
-    `catalogue_records` is the run's one `GET /movies` (or `/shows`) read.
+    `read_catalogue` gives the run's one `GET /movies` (or `/shows`) read; it is called after
+    this step's own reads, so a read already under way overlaps them.
     """
     started = time.monotonic()
     # A `processing` row may be our own POST that arrived before a crash: the insert step
@@ -320,8 +321,6 @@ def run_dedupe(
         claims.keyed_lines(conn, job_id), newest_first=is_newest_first(source)
     )
     is_movies = import_type == "movies"
-    movie_index = index_movies(catalogue_records) if is_movies else None
-    show_index = None if is_movies else index_shows(catalogue_records)
     keys = [r.dedupe_key for r in rows if r.dedupe_key]
     title_keys = sorted({k.split("|", 1)[0] for k in keys}) if is_undated_source(source) else []
     imported = index_imported(
@@ -329,6 +328,9 @@ def run_dedupe(
             conn, excluding_job=job_id, dedupe_keys=keys, title_keys=title_keys
         )
     )
+    records = read_catalogue()
+    movie_index = index_movies(records) if is_movies else None
+    show_index = None if is_movies else index_shows(records)
     updates: list[claims.RowUpdate] = []
     counts: dict[str, int] = {}
     for row in rows:

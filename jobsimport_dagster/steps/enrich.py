@@ -505,13 +505,17 @@ def run_enrich(
         with engine.begin() as conn:
             claims.write_updates(conn, updates)
 
-    lookups.prefetch_seeds([r.normalized_payload for r in rows], kind)
+    def read_cached_answers(chunk: list[claims.ClaimedRow]) -> list[claims.ClaimedRow]:
+        lookups.prefetch_seeds([r.normalized_payload for r in chunk], kind)
+        return chunk
+
     try:
         run_rows(
             rows,
             work,
             concurrency=concurrency,
             write=write,
+            take_chunk=read_cached_answers,
             progress=Progress(total=len(rows), report=report),
         )
     finally:

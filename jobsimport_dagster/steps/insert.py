@@ -245,7 +245,7 @@ def run_insert(
         work,
         concurrency=concurrency,
         write=write,
-        claim=claim,
+        take_chunk=claim,
         release=release,
         progress=Progress(total=len(rows), report=report),
     )

@@ -138,7 +138,8 @@ class BudgetLease:
 
 
 class CachedLookups:
-    """Thread-safe. Call `prefetch_seeds` first, `flush` now and then, `close` at the end."""
+    """Thread-safe. Call `prefetch_seeds` for rows about to start, `flush` now and then, `close`
+    at the end."""
 
     def __init__(
         self,

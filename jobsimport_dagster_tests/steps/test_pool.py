@@ -1,5 +1,6 @@
 """Rows in flight: every row worked once, claims ahead of need, stops that lose nothing."""
 
+import gc
 import threading
 import time
 import uuid
@@ -7,7 +8,7 @@ import uuid
 import pytest
 
 from jobsimport_dagster.db.claims import ClaimedRow, RowUpdate
-from jobsimport_dagster.steps.pool import run_rows
+from jobsimport_dagster.steps.pool import long_lived_objects_frozen, run_rows
 from jobsimport_dagster.steps.progress import Progress
 
 
@@ -77,14 +78,14 @@ def test_every_row_is_claimed_worked_and_written_once() -> None:
         concurrency=8,
         write=recorder.write,
         progress=progress(len(rows)),
-        claim=recorder.claim,
+        take_chunk=recorder.claim,
         release=recorder.release,
         flush_seconds=0.05,
     )
     assert sorted(r.line for r in recorder.worked) == [r.line for r in rows]
     assert sorted(u.id for u in recorder.written) == sorted(r.id for r in rows)
     assert [r for chunk in recorder.claims for r in chunk] == rows  # in file order, each once
-    assert all(len(chunk) == 32 for chunk in recorder.claims[:-1])
+    assert all(len(chunk) == 64 for chunk in recorder.claims[:-1])
     assert recorder.most_in_flight == 8
     assert recorder.claim_overlapped_work  # a claim does not stop the other workers
     assert recorder.released == []
@@ -99,7 +100,7 @@ def test_rows_the_claim_did_not_get_are_not_worked() -> None:
         concurrency=4,
         write=recorder.write,
         progress=progress(len(rows)),
-        claim=lambda chunk: [r for r in chunk if r.line % 2 == 0],  # another run has the rest
+        take_chunk=lambda chunk: [r for r in chunk if r.line % 2 == 0],  # another run has the rest
     )
     assert sorted(r.line for r in recorder.worked) == [r.line for r in rows if r.line % 2 == 0]
 
@@ -120,7 +121,7 @@ def test_a_failing_row_stops_new_rows_and_releases_the_claimed_ones() -> None:
             concurrency=4,
             write=recorder.write,
             progress=progress(len(rows)),
-            claim=recorder.claim,
+            take_chunk=recorder.claim,
             release=recorder.release,
         )
     claimed = [r for chunk in recorder.claims for r in chunk]
@@ -142,5 +143,15 @@ def test_a_failing_claim_is_raised() -> None:
             concurrency=2,
             write=lambda _: None,
             progress=progress(10),
-            claim=claim,
+            take_chunk=claim,
         )
+
+
+def test_objects_alive_when_a_step_starts_are_left_out_of_its_collections() -> None:
+    long_lived = [{"a": "module-level state"}]
+    with long_lived_objects_frozen():
+        assert not any(obj is long_lived for obj in gc.get_objects())
+        created_during = [{"b": "a row"}]
+        assert any(obj is created_during for obj in gc.get_objects())
+    assert gc.get_freeze_count() == 0
+    assert any(obj is long_lived for obj in gc.get_objects())

@@ -3,6 +3,7 @@
 import dataclasses
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ from jobsimport_dagster.steps.export import run_export
 from jobsimport_dagster.steps.finish import run_finish
 from jobsimport_dagster.steps.insert import run_insert
 from jobsimport_dagster.steps.lookups import CachedLookups
+from jobsimport_dagster.steps.pool import long_lived_objects_frozen
 from jobsimport_dagster.steps.start import run_start
 from jobsimport_dagster.steps.validate import run_validate
 
@@ -128,21 +130,28 @@ def _dedupe(
 ) -> dict[str, Any]:
     engine = database.get_engine()
     job_id = uuid.UUID(ticket.job_id)
-    with _stopping_cleanly(database, ticket):
+    with _stopping_cleanly(database, ticket), long_lived_objects_frozen():
         with engine.begin() as conn:
             taken = claims.take_rows(
                 conn, job_id, dry_run=ticket.dry_run, skip_duplicates=ticket.skip_duplicates
             )
-        records = catalogue.records(ticket.import_type) if ticket.skip_duplicates and taken else []
-        with engine.begin() as conn:
-            summary = run_dedupe(
-                conn,
-                job_id=job_id,
-                import_type=ticket.import_type,
-                source=ticket.source,
-                skip_duplicates=ticket.skip_duplicates,
-                catalogue_records=records,
-            )
+        # The catalogue is read while dedupe reads Postgres; a terminate does not wait for it.
+        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue-read")
+        try:
+            read = None
+            if ticket.skip_duplicates and taken:
+                read = reader.submit(catalogue.records, ticket.import_type)
+            with engine.begin() as conn:
+                summary = run_dedupe(
+                    conn,
+                    job_id=job_id,
+                    import_type=ticket.import_type,
+                    source=ticket.source,
+                    skip_duplicates=ticket.skip_duplicates,
+                    read_catalogue=read.result if read else list,
+                )
+        finally:
+            reader.shutdown(wait=False, cancel_futures=True)
     log.info(f"dedupe: took {taken} rows, skipped {summary.counts}")
     return {**step_metadata(summary), "rows_taken": taken}
 
@@ -162,7 +171,7 @@ def _enrich(
         daily_budget=omdb.daily_budget,
         now=omdb.now,
     )
-    with _stopping_cleanly(database, ticket):
+    with _stopping_cleanly(database, ticket), long_lived_objects_frozen():
         summary = run_enrich(
             database.get_engine(),
             job_id=uuid.UUID(ticket.job_id),
@@ -186,7 +195,7 @@ def _insert(
     catalogue: CatalogueResource,
     pipeline: PipelineResource,
 ) -> dict[str, Any]:
-    with _stopping_cleanly(database, ticket):
+    with _stopping_cleanly(database, ticket), long_lived_objects_frozen():
         summary = run_insert(
             database.get_engine(),
             job_id=uuid.UUID(ticket.job_id),
