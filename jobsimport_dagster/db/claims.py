@@ -24,6 +24,19 @@ class ClaimedRow:
     dedupe_key: str | None
 
 
+@dataclass(frozen=True)
+class OpenRow:
+    """A row still to do, listed without its payload (read when its chunk is taken)."""
+
+    id: uuid.UUID
+    line: int
+    status: str
+    dedupe_key: str | None
+
+    def with_payload(self, payload: dict[str, Any] | None) -> ClaimedRow:
+        return ClaimedRow(self.id, self.line, self.status, payload or {}, self.dedupe_key)
+
+
 def lock_import(conn: sa.Connection, job_id: uuid.UUID) -> None:
     """Serialise row claims of one import across processes until this transaction ends."""
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(job_id.int >> 65)))
@@ -107,12 +120,44 @@ def open_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[ClaimedRow]:
     return [_claimed(r) for r in conn.execute(query)]
 
 
+def open_row_list(conn: sa.Connection, job_id: uuid.UUID, *, enriched: bool) -> list[OpenRow]:
+    """The rows still to do that are (or are not yet) enriched, in file order, payloads unread:
+    a step lists its rows at once and reads their payloads chunk by chunk."""
+    has_match = import_rows.c.normalized_payload.has_key("match")
+    query = (
+        sa.select(
+            import_rows.c.id,
+            import_rows.c.row_number,
+            import_rows.c.status,
+            import_rows.c.dedupe_key,
+        )
+        .where(
+            import_rows.c.job_id == job_id,
+            import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
+            has_match if enriched else sa.not_(has_match),
+        )
+        .order_by(import_rows.c.row_number)
+    )
+    return [OpenRow(r.id, r.row_number, r.status, r.dedupe_key) for r in conn.execute(query)]
+
+
+def payloads_of(conn: sa.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The normalized payloads of these rows."""
+    if not ids:
+        return {}
+    query = sa.select(import_rows.c.id, import_rows.c.normalized_payload).where(
+        import_rows.c.id.in_(ids)
+    )
+    return {r.id: r.normalized_payload for r in conn.execute(query)}
+
+
 def claim_for_insert(
     conn: sa.Connection, job_id: uuid.UUID, ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Mark these rows `processing` before their POST; return the ids this call really claimed."""
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Mark these rows `processing` before their POST; the payloads of the rows this call
+    really claimed, by id."""
     if not ids:
-        return set()
+        return {}
     lock_import(conn, job_id)
     statement = (
         sa.update(import_rows)
@@ -122,9 +167,9 @@ def claim_for_insert(
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
         )
         .values(status=RowStatus.PROCESSING, updated_at=sa.func.now())
-        .returning(import_rows.c.id)
+        .returning(import_rows.c.id, import_rows.c.normalized_payload)
     )
-    return set(conn.execute(statement).scalars())
+    return {r.id: r.normalized_payload for r in conn.execute(statement)}
 
 
 @dataclass(frozen=True)

@@ -472,7 +472,7 @@ def run_enrich(
     started = time.monotonic()
     kind = kind_for(import_type)
     with engine.connect() as conn:
-        rows = [r for r in claims.open_rows(conn, job_id) if "match" not in r.normalized_payload]
+        rows = claims.open_row_list(conn, job_id, enriched=False)
     counts: dict[str, int] = {}
     counts_lock = threading.Lock()
 
@@ -505,9 +505,13 @@ def run_enrich(
         with engine.begin() as conn:
             claims.write_updates(conn, updates)
 
-    def read_cached_answers(chunk: list[claims.ClaimedRow]) -> list[claims.ClaimedRow]:
-        lookups.prefetch_seeds([r.normalized_payload for r in chunk], kind)
-        return chunk
+    def read_seeds(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
+        """The chunk's payloads, and the cached answers to their first lookups."""
+        with engine.connect() as conn:
+            payloads = claims.payloads_of(conn, [r.id for r in chunk])
+        seeded = [r.with_payload(payloads.get(r.id)) for r in chunk]
+        lookups.prefetch_seeds([r.normalized_payload for r in seeded], kind)
+        return seeded
 
     try:
         run_rows(
@@ -515,7 +519,7 @@ def run_enrich(
             work,
             concurrency=concurrency,
             write=write,
-            take_chunk=read_cached_answers,
+            take_chunk=read_seeds,
             progress=Progress(total=len(rows), report=report),
         )
     finally:

@@ -168,7 +168,7 @@ def run_insert(
     """
     started = time.monotonic()
     with engine.connect() as conn:
-        rows = [r for r in claims.open_rows(conn, job_id) if "match" in r.normalized_payload]
+        rows = claims.open_row_list(conn, job_id, enriched=True)
     was_processing = {r.id for r in rows if r.status == RowStatus.PROCESSING}
     counts: dict[str, int] = {}
     counts_lock = threading.Lock()
@@ -225,12 +225,15 @@ def run_insert(
             target_record_id=record_id,
         )
 
-    def claim(chunk: list[claims.ClaimedRow]) -> list[claims.ClaimedRow]:
-        if dry_run:
-            return chunk
+    def claim(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
+        """The chunk's rows marked `processing` (a dry run only reads them), with payloads."""
+        ids = [r.id for r in chunk]
         with engine.begin() as conn:
-            claimed = claims.claim_for_insert(conn, job_id, [r.id for r in chunk])
-        return [r for r in chunk if r.id in claimed]
+            if dry_run:
+                payloads = claims.payloads_of(conn, ids)
+            else:
+                payloads = claims.claim_for_insert(conn, job_id, ids)
+        return [r.with_payload(payloads[r.id]) for r in chunk if r.id in payloads]
 
     def write(updates: list[claims.RowUpdate]) -> None:
         with engine.begin() as conn:

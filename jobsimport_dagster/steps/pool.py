@@ -1,4 +1,4 @@
-"""Rows in flight: worker threads pull rows themselves; results are written in batches."""
+"""Rows in flight: a feeder takes rows ahead, workers pull them, results are written in batches."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Generic, TypeVar
 
-from jobsimport_dagster.db.claims import ClaimedRow, RowUpdate
+from jobsimport_dagster.db.claims import RowUpdate
 from jobsimport_dagster.errors import MissingCredential
 from jobsimport_dagster.steps.progress import Progress
+
+Ref = TypeVar("Ref")  # a row as listed, before its chunk is taken
+Row = TypeVar("Row")  # a row as a worker gets it
 
 
 @contextmanager
@@ -28,108 +32,106 @@ def long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _chunks(rows: Sequence[ClaimedRow], size: int) -> Iterator[list[ClaimedRow]]:
+def _chunks(rows: Sequence[Ref], size: int) -> Iterator[list[Ref]]:
     for start in range(0, len(rows), size):
         yield list(rows[start : start + size])
 
 
-class _Feed:
-    """Hands out rows to workers, taking them a chunk at a time a little ahead of need.
+class _Feed(Generic[Ref, Row]):
+    """Hands rows to workers. A feeder thread takes them a chunk at a time ahead of need.
 
-    When fewer than `low_water` taken rows are left, the worker that notices takes the next
-    chunk outside the lock while the others keep working, so the chunk's round trip (a claim,
-    a cache read) stalls one worker rather than all of them.
+    Taking a chunk (a claim, a read of payloads and cached answers) is a round trip: the feeder
+    makes it while the workers are busy, keeping at least `low_water` rows waiting.
     """
 
     def __init__(
         self,
-        rows: Sequence[ClaimedRow],
+        refs: Sequence[Ref],
+        *,
         chunk_size: int,
         low_water: int,
-        take_chunk: Callable[[list[ClaimedRow]], list[ClaimedRow]] | None,
+        take_chunk: Callable[[list[Ref]], list[Row]],
     ) -> None:
-        self._chunks = _chunks(rows, chunk_size)
+        self._chunks = _chunks(refs, chunk_size)
         self._low_water = low_water
         self._take_chunk = take_chunk
-        self._ready = threading.Condition()
-        self._taking = False
+        self._changed = threading.Condition()
         self._drained = False
-        self.waiting: deque[ClaimedRow] = deque()
-        self.stopped = threading.Event()
+        self._stopped = False
+        self.waiting: deque[Row] = deque()
+        self.error: BaseException | None = None
 
-    def next_row(self) -> ClaimedRow | None:
-        row: ClaimedRow | None = None
-        with self._ready:
-            while row is None:
-                if self.stopped.is_set():
-                    return None
-                if self.waiting:
-                    row = self.waiting.popleft()
-                    chunk = self._next_chunk() if len(self.waiting) < self._low_water else None
-                elif self._taking:
-                    self._ready.wait()
-                    continue
-                else:
-                    chunk = self._next_chunk()
-                    if chunk is None:
-                        return None
-                if chunk is not None:
-                    self._ready.release()
-                    try:
-                        self._fill(chunk)
-                    finally:
-                        self._ready.acquire()
-        return row
-
-    def _next_chunk(self) -> list[ClaimedRow] | None:
-        """The next chunk to take (marking it under way), or None; called under the lock."""
-        if self._taking or self._drained:
-            return None
-        chunk = next(self._chunks, None)
-        if chunk is None:
-            self._drained = True
-            return None
-        self._taking = True
-        return chunk
-
-    def _fill(self, chunk: list[ClaimedRow]) -> None:
-        """Take `chunk` outside the lock; the rows taken join the waiting rows."""
-        taken: list[ClaimedRow] = []
+    def feed(self) -> None:
+        """The feeder thread: take chunks until every row is taken or the feed is stopped."""
         try:
-            taken = self._take_chunk(chunk) if self._take_chunk else chunk
+            for chunk in self._chunks:
+                with self._changed:
+                    while len(self.waiting) >= self._low_water and not self._stopped:
+                        self._changed.wait()
+                    if self._stopped:
+                        return
+                taken = self._take_chunk(chunk)
+                with self._changed:
+                    self.waiting.extend(taken)
+                    self._changed.notify_all()
+        except BaseException as error:  # handed to the calling thread, which raises it
+            self.error = error
         finally:
-            with self._ready:
-                self.waiting.extend(taken)
-                self._taking = False
-                self._ready.notify_all()
+            with self._changed:
+                self._drained = True
+                self._changed.notify_all()
 
-    def unstarted(self) -> list[ClaimedRow]:
-        with self._ready:
+    def next_row(self) -> Row | None:
+        """The next row to work, None once the feed is drained or stopped."""
+        with self._changed:
+            while not self.waiting and not self._drained and not self._stopped:
+                self._changed.wait()
+            if self._stopped or not self.waiting:
+                return None
+            row = self.waiting.popleft()
+            if len(self.waiting) < self._low_water:
+                self._changed.notify_all()
+            return row
+
+    def stop(self) -> None:
+        """No new rows: workers finish the ones they hold, the feeder stops taking chunks."""
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+    def unstarted(self) -> list[Row]:
+        with self._changed:
             rows, self.waiting = list(self.waiting), deque()
             return rows
 
 
 def run_rows(
-    rows: Sequence[ClaimedRow],
-    work: Callable[[ClaimedRow], RowUpdate],
+    refs: Sequence[Ref],
+    work: Callable[[Row], RowUpdate],
     *,
+    take_chunk: Callable[[list[Ref]], list[Row]],
     concurrency: int,
     write: Callable[[list[RowUpdate]], None],
     progress: Progress,
-    take_chunk: Callable[[list[ClaimedRow]], list[ClaimedRow]] | None = None,
-    release: Callable[[list[ClaimedRow]], None] | None = None,
+    release: Callable[[list[Row]], None] | None = None,
     flush_seconds: float = 0.5,
 ) -> None:
     """Run `work` on every row with `concurrency` rows in flight.
 
-    Each worker takes its next row as soon as it is free. Rows go through `take_chunk` in
-    chunks of at least 16 a little before they start (insert claims them, enrich reads their
-    cached answers), and only the rows it returns are worked. The calling thread writes
-    results with `write` in batches. A missing or refused credential stops new rows, lets
-    in-flight ones finish, writes, then raises: rows not taken keep their state. An
-    interruption (terminate) does the same and `release`s the rows taken that never started.
+    A feeder thread passes the rows (`refs`) through `take_chunk` in chunks of at least 16,
+    a little before they start (insert claims them, enrich reads their payloads and cached
+    answers); only the rows it returns are worked. Each worker takes its next row as soon as
+    it is free, and the calling thread writes results with `write` in batches. A missing or
+    refused credential stops new rows, lets in-flight ones finish, writes, then raises: rows
+    not taken keep their state. An interruption (terminate) does the same and `release`s the
+    rows taken that never started.
     """
-    feed = _Feed(rows, max(16, concurrency * 8), max(1, concurrency), take_chunk)
+    feed: _Feed[Ref, Row] = _Feed(
+        refs,
+        chunk_size=max(16, concurrency * 8),
+        low_water=max(2, concurrency * 2),
+        take_chunk=take_chunk,
+    )
     lock = threading.Lock()
     results: list[RowUpdate] = []
     errors: list[BaseException] = []
@@ -142,7 +144,7 @@ def run_rows(
                     results.append(update)
         except BaseException as error:  # handed to the calling thread, which raises it
             errors.append(error)
-            feed.stopped.set()
+            feed.stop()
 
     def flush() -> None:
         with lock:
@@ -152,7 +154,7 @@ def run_rows(
             write(batch)
             progress.advance(len(batch))
 
-    threads = [
+    threads = [threading.Thread(target=feed.feed, name="rows-feeder", daemon=True)] + [
         threading.Thread(target=worker, name=f"rows-{n}", daemon=True)
         for n in range(max(1, concurrency))
     ]
@@ -164,7 +166,7 @@ def run_rows(
                 thread.join(flush_seconds)
                 flush()
     except BaseException:
-        feed.stopped.set()
+        feed.stop()
         for thread in threads:
             thread.join()
         flush()
@@ -172,6 +174,8 @@ def run_rows(
             release(feed.unstarted())
         raise
     flush()
+    if feed.error is not None:
+        errors.append(feed.error)
     if errors:
         if release:
             release(feed.unstarted())
