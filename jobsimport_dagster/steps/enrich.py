@@ -506,11 +506,11 @@ def run_enrich(
             claims.write_updates(conn, updates)
 
     def read_seeds(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
-        """The chunk's payloads, and the cached answers to their first lookups."""
+        """The chunk's payloads; their cached answers read and their OMDb calls leased."""
         with engine.connect() as conn:
             payloads = claims.payloads_of(conn, [r.id for r in chunk])
         seeded = [r.with_payload(payloads.get(r.id)) for r in chunk]
-        lookups.prefetch_seeds([r.normalized_payload for r in seeded], kind)
+        lookups.prepare([r.normalized_payload for r in seeded], kind)
         return seeded
 
     try:

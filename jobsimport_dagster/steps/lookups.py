@@ -60,11 +60,11 @@ def first_key(seed: Mapping[str, Any], kind: Kind) -> CacheKey:
 
 
 class BudgetLease:
-    """OMDb calls from the day budget in Postgres, leased `size` at a time. Thread-safe.
+    """OMDb calls from the day budget in Postgres, leased ahead of need. Thread-safe.
 
-    The next lease is taken when half of the current one is spent, by the thread that
-    notices and outside the lock, so the other threads keep spending while it is taken.
-    Once a day's budget is spent, every later call that day raises at once.
+    `reserve` leases the calls a chunk of rows will need before it starts (the feeder thread
+    does this); a thread that still finds none in hand leases `size` more, outside the lock,
+    while the others wait. Once a day's budget is spent, every later call that day raises.
     """
 
     def __init__(self, engine: sa.Engine, *, daily_budget: int, size: int) -> None:
@@ -88,10 +88,16 @@ class BudgetLease:
                 if self._leasing:
                     self._ready.wait()
                 else:
-                    self._lease(day)
+                    self._lease(day, self._size)
             self._left -= 1
-            if self._left < self._size // 2 and not self._leasing and self._spent_day != day:
-                self._lease(day)
+
+    def reserve(self, day: date, calls: int) -> None:
+        """Lease ahead so that `calls` calls on `day` are in hand (no wait if a lease is under
+        way or the day is spent: `spend` then waits or raises)."""
+        with self._ready:
+            in_hand = self._left if self._day == day else 0
+            if in_hand < calls and not self._leasing and self._spent_day != day:
+                self._lease(day, calls - in_hand)
 
     def exhaust(self, day: date) -> None:
         """OMDb said its limit is reached: the day is spent, here and for every run."""
@@ -111,9 +117,9 @@ class BudgetLease:
             with self._engine.begin() as conn:
                 budget.give_back(conn, day=day, calls=unused)
 
-    def _lease(self, day: date) -> None:
-        """Take a lease for `day` (giving back another day's rest); called with the lock held,
-        which is let go during the round trip."""
+    def _lease(self, day: date, wanted: int) -> None:
+        """Lease `wanted` calls on `day` (giving back another day's rest); called with the lock
+        held, which is let go during the round trip."""
         self._leasing = True
         stale_day, stale = self._day, self._left
         if stale_day == day:
@@ -126,7 +132,7 @@ class BudgetLease:
             with self._engine.begin() as conn:
                 if stale_day is not None and stale:
                     budget.give_back(conn, day=stale_day, calls=stale)
-                granted = budget.take(conn, day=day, budget=self._daily_budget, wanted=self._size)
+                granted = budget.take(conn, day=day, budget=self._daily_budget, wanted=wanted)
         finally:
             self._ready.acquire()
             self._leasing = False
@@ -138,8 +144,8 @@ class BudgetLease:
 
 
 class CachedLookups:
-    """Thread-safe. Call `prefetch_seeds` for rows about to start, `flush` now and then, `close`
-    at the end."""
+    """Thread-safe. Call `prepare` for rows about to start, `flush` now and then, `close` at
+    the end."""
 
     def __init__(
         self,
@@ -164,18 +170,16 @@ class CachedLookups:
         self.imdb_calls = 0
         self.cache_hits = 0
 
-    def prefetch_seeds(self, seeds: Iterable[Mapping[str, Any]], kind: Kind) -> None:
-        """Read the stored answers of these rows' first lookups in one query."""
-        self.prefetch(first_key(seed, kind) for seed in seeds)
-
-    def prefetch(self, keys: Iterable[CacheKey]) -> None:
-        """Read the stored answers for these keys in one query."""
-        keys = set(keys)
+    def prepare(self, seeds: Iterable[Mapping[str, Any]], kind: Kind) -> None:
+        """Before these rows start: read the stored answers to their first lookups in one
+        query, and lease an OMDb call for each row that has none."""
+        keys = {first_key(seed, kind) for seed in seeds}
         with self._engine.connect() as conn:
             answers = cache.get_answers(conn, keys, now=self._now())
         with self._lock:
             self._known.update(answers)
             self._read |= keys
+        self._budget.reserve(self._now().date(), len(keys - answers.keys()))
 
     def flush(self) -> None:
         """Write the answers fetched since the last flush."""

@@ -78,3 +78,16 @@ def test_omdb_saying_the_limit_is_reached_spends_the_day(engine: sa.Engine) -> N
     # Another run is refused too: the day is marked spent in Postgres.
     with pytest.raises(BudgetExhausted):
         BudgetLease(engine, daily_budget=100, size=16).spend(DAY)
+
+
+def test_calls_reserved_ahead_are_spent_without_another_lease(engine: sa.Engine) -> None:
+    lease = BudgetLease(engine, daily_budget=100, size=16)
+    lease.reserve(DAY, 40)
+    assert calls_counted(engine) == 40
+    lease.reserve(DAY, 30)  # already in hand
+    assert spend_all(lease, 40) == (40, 0)
+    assert calls_counted(engine) == 40
+    lease.reserve(DAY, 80)  # only 60 are left of the day
+    assert spend_all(lease, 64) == (60, 4)
+    lease.close()
+    assert calls_counted(engine) == 100
