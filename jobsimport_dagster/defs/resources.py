@@ -83,8 +83,8 @@ class ImdbResource(dg.ConfigurableResource):
 class CatalogueResource(dg.ConfigurableResource):
     """api.ashish.me; the token (header `apiKey`) comes from the environment only.
 
-    One instance lives for one run (the job runs its steps in one process), so the catalogue
-    read by `records` is the run's one `GET` (SPEC §8), shared by dedupe and insert.
+    Dagster initializes a copy of it for each run, whose steps share one process, so the
+    catalogue read by `records` is the run's one `GET` (SPEC §8), shared by dedupe and insert.
     """
 
     base_url: str

@@ -184,6 +184,21 @@ def test_real_diary_imports_every_row_once(importer: Importer, shared_data: Path
     assert all(r["attempt_count"] == 1 for r in rows if r["status"] == "success")
 
 
+def test_each_run_reads_the_catalogue_once_even_with_the_same_resources(
+    importer: Importer, shared_data: Path
+) -> None:
+    resources = importer.resources()
+    first, second = importer.accept(shared_data / AGOS), importer.accept(shared_data / EXTRATONE)
+    for key in (first, second):
+        result = import_job.execute_in_process(
+            partition_key=key, instance=importer.instance, resources=resources
+        )
+        assert result.success
+    stats = importer.standins.catalogue.standin.stats()
+    assert stats["by_endpoint"]["GET /movies"] == 2
+    assert stats["duplicates"] == 0
+
+
 def test_reimport_of_the_same_file_posts_nothing(importer: Importer, shared_data: Path) -> None:
     first = importer.accept(shared_data / AGOS)
     assert importer.run(first).success
