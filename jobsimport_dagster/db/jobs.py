@@ -97,8 +97,9 @@ def get_job(
 
 
 def list_jobs(
-    conn: sa.Connection, *, status: str | None = None, limit: int = 200
+    conn: sa.Connection, *, status: str | None = None, limit: int | None = 200
 ) -> list[ImportJob]:
+    """The newest imports first; `limit=None` lists them all."""
     query = sa.select(import_jobs).order_by(import_jobs.c.created_at.desc()).limit(limit)
     if status is not None:
         query = query.where(import_jobs.c.status == status)

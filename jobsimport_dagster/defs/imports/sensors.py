@@ -20,6 +20,8 @@ from jobsimport_dagster.intake.screen import screen_file
 from jobsimport_dagster.settings import Settings
 
 PARTITION_TAG = "dagster/partition"
+# Partition keys per query when looking for queued imports that have no run.
+_RUN_CHECK_PAGE = 500
 
 
 def tick_result(imports: Sequence[jobs.ImportJob], cursor: str) -> dg.SensorResult:
@@ -74,15 +76,17 @@ def upload_sensor(
 def _lost_imports(
     context: dg.SensorEvaluationContext, engine: sa.Engine, root: Path
 ) -> list[jobs.ImportJob]:
-    """`queued` imports with no run at all: a tick died before its requests reached Dagster."""
+    """`queued` imports with no run at all: a tick died before its requests reached Dagster.
+
+    Every queued import is checked, however long the queue, a page of keys per query.
+    """
     with engine.connect() as conn:
-        queued = jobs.list_jobs(conn, status=JobStatus.QUEUED)
-    if not queued:
-        return []
-    runs = context.instance.get_runs(
-        filters=dg.RunsFilter(tags={PARTITION_TAG: [job.partition_key for job in queued]})
-    )
-    with_runs = {run.tags.get(PARTITION_TAG) for run in runs}
+        queued = jobs.list_jobs(conn, status=JobStatus.QUEUED, limit=None)
+    with_runs: set[str | None] = set()
+    for start in range(0, len(queued), _RUN_CHECK_PAGE):
+        keys = [job.partition_key for job in queued[start : start + _RUN_CHECK_PAGE]]
+        runs = context.instance.get_runs(filters=dg.RunsFilter(tags={PARTITION_TAG: keys}))
+        with_runs |= {run.tags.get(PARTITION_TAG) for run in runs}
     lost = [job for job in queued if job.partition_key not in with_runs]
     for job in lost:
         context.log.warning(f"Requesting the run of {job.partition_key} again: it has none.")

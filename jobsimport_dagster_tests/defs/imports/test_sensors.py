@@ -264,6 +264,33 @@ def test_a_lost_tick_result_is_requested_again_once(
     assert len(all_jobs(engine)) == 1
 
 
+def test_a_lost_import_behind_a_long_queue_is_still_requested(
+    tick: Tick, root: Path, engine: sa.Engine
+) -> None:
+    def queued_import(key: str) -> None:
+        with engine.begin() as conn:
+            jobs.create_job(
+                conn,
+                jobs.NewImportJob(
+                    partition_key=key,
+                    type="movies",
+                    source="template",
+                    file_name=f"{key}.csv",
+                    file_sha256="0" * 64,
+                    file_bytes=1,
+                    uploaded_by="someone",
+                ),
+            )
+
+    queued_import("movies-20240601T120000-lost-00000000")  # its tick died: no run
+    waiting = [f"movies-20240601T120001-q{n}-00000000" for n in range(600)]
+    for key in waiting:  # newer imports whose runs wait in Dagster's queue
+        queued_import(key)
+        tick.instance.add_run(dg.DagsterRun(job_name="import_job", tags={"dagster/partition": key}))
+    requested = [request.partition_key for request in tick.evaluate().run_requests or []]
+    assert requested == ["movies-20240601T120000-lost-00000000"]
+
+
 def test_a_tick_that_died_before_moving_the_file_is_finished(
     tick: Tick, root: Path, engine: sa.Engine
 ) -> None:
