@@ -10,6 +10,7 @@ the overhead per row outside upstream calls, at concurrency 1 and 8, measured in
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -115,25 +116,24 @@ def run_once(
     with long_lived_objects_frozen():
         with engine.begin() as conn:
             claims.take_rows(conn, job.id, dry_run=False, skip_duplicates=True)
-        # As in `dedupe_rows`: the run's one read of the catalogue overlaps dedupe's own reads.
-        with ThreadPoolExecutor(1) as reader, engine.begin() as conn:
-            read = reader.submit(catalogue.list_movies)
+        # The run's one read of the catalogue, shared by dedupe and insert (as the resource does).
+        read_catalogue = functools.cache(catalogue.list_movies)
+        with engine.begin() as conn:
             run_dedupe(
                 conn,
                 job_id=job.id,
                 import_type="movies",
                 source="letterboxd-diary",
                 skip_duplicates=True,
-                read_catalogue=read.result,
+                read_catalogue=read_catalogue,
             )
-        records = read.result()
         run_enrich(
             engine, job_id=job.id, import_type="movies", lookups=lookups,
             concurrency=concurrency, report=lambda _: None,
         )  # fmt: skip
         summary = run_insert(
             engine, job_id=job.id, import_type="movies", dry_run=False, client=catalogue,
-            read_catalogue=lambda: records, concurrency=concurrency, report=lambda _: None,
+            read_catalogue=read_catalogue, concurrency=concurrency, report=lambda _: None,
         )  # fmt: skip
     elapsed = time.perf_counter() - started
     with engine.connect() as conn:

@@ -4,6 +4,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,8 +309,8 @@ def run_dedupe(
 ) -> StepSummary:
     """Skip the open rows that repeat a line of the file, an earlier import or the catalogue.
 
-    `read_catalogue` gives the run's one `GET /movies` (or `/shows`) read; it is called after
-    this step's own reads, so a read already under way overlaps them.
+    `read_catalogue` gives the run's one `GET /movies` (or `/shows`) read. It runs on its own
+    thread while this step reads Postgres; a terminate does not wait for it.
     """
     started = time.monotonic()
     # A `processing` row may be our own POST that arrived before a crash: the insert step
@@ -317,6 +318,31 @@ def run_dedupe(
     rows = [r for r in claims.open_rows(conn, job_id) if r.status == RowStatus.PENDING]
     if not skip_duplicates or not rows:
         return StepSummary(step="dedupe", rows_in=len(rows), seconds=time.monotonic() - started)
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue-read")
+    try:
+        catalogue_read = reader.submit(read_catalogue)
+        updates, counts = _skips(
+            conn, job_id, rows, import_type, source, read_catalogue=catalogue_read.result
+        )
+    finally:
+        reader.shutdown(wait=False, cancel_futures=True)
+    claims.write_updates(conn, updates)
+    return StepSummary(
+        step="dedupe", rows_in=len(rows), counts=counts, seconds=time.monotonic() - started
+    )
+
+
+def _skips(
+    conn: Connection,
+    job_id: uuid.UUID,
+    rows: list[claims.ClaimedRow],
+    import_type: str,
+    source: str,
+    *,
+    read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
+) -> tuple[list[claims.RowUpdate], dict[str, int]]:
+    """The skip of each row that repeats the file, an earlier import or the catalogue, and
+    the count of each code."""
     first_lines = in_file_duplicates(
         claims.keyed_lines(conn, job_id), newest_first=is_newest_first(source)
     )
@@ -354,7 +380,7 @@ def run_dedupe(
             already = (row.dedupe_key or "") in imported.dedupe_keys
             label = f"{label} Season {season}"  # the message names the show-season
         outcome = skip_outcome(
-            skip_duplicates=skip_duplicates,
+            skip_duplicates=True,  # `run_dedupe` skips nothing when they are off
             label=label,
             first_line=first_lines.get(row.line),
             already_imported=already,
@@ -372,7 +398,4 @@ def run_dedupe(
                 error_message=outcome.message,
             )
         )
-    claims.write_updates(conn, updates)
-    return StepSummary(
-        step="dedupe", rows_in=len(rows), counts=counts, seconds=time.monotonic() - started
-    )
+    return updates, counts

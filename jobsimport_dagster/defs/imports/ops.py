@@ -3,7 +3,6 @@
 import dataclasses
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -135,23 +134,15 @@ def _dedupe(
             taken = claims.take_rows(
                 conn, job_id, dry_run=ticket.dry_run, skip_duplicates=ticket.skip_duplicates
             )
-        # The catalogue is read while dedupe reads Postgres; a terminate does not wait for it.
-        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue-read")
-        try:
-            read = None
-            if ticket.skip_duplicates and taken:
-                read = reader.submit(catalogue.records, ticket.import_type)
-            with engine.begin() as conn:
-                summary = run_dedupe(
-                    conn,
-                    job_id=job_id,
-                    import_type=ticket.import_type,
-                    source=ticket.source,
-                    skip_duplicates=ticket.skip_duplicates,
-                    read_catalogue=read.result if read else list,
-                )
-        finally:
-            reader.shutdown(wait=False, cancel_futures=True)
+        with engine.begin() as conn:
+            summary = run_dedupe(
+                conn,
+                job_id=job_id,
+                import_type=ticket.import_type,
+                source=ticket.source,
+                skip_duplicates=ticket.skip_duplicates,
+                read_catalogue=lambda: catalogue.records(ticket.import_type),
+            )
     log.info(f"dedupe: took {taken} rows, skipped {summary.counts}")
     return {**step_metadata(summary), "rows_taken": taken}
 
