@@ -93,6 +93,26 @@ def drop(root: Path, relative: str, content: bytes) -> Path:
     return path
 
 
+def queued_import(
+    engine: sa.Engine, key: str, content: bytes, *, file_name: str = "", dry_run: bool = False
+) -> None:
+    """A `queued` import as a tick commits it, before any run is requested."""
+    with engine.begin() as conn:
+        jobs.create_job(
+            conn,
+            jobs.NewImportJob(
+                partition_key=key,
+                type="movies",
+                source="template",
+                file_name=file_name or f"{key}.csv",
+                file_sha256=hashlib.sha256(content).hexdigest(),
+                file_bytes=len(content),
+                uploaded_by="someone",
+                dry_run=dry_run,
+            ),
+        )
+
+
 def all_jobs(engine: sa.Engine) -> list[jobs.ImportJob]:
     with engine.connect() as conn:
         return jobs.list_jobs(conn)
@@ -267,25 +287,10 @@ def test_a_lost_tick_result_is_requested_again_once(
 def test_a_lost_import_behind_a_long_queue_is_still_requested(
     tick: Tick, root: Path, engine: sa.Engine
 ) -> None:
-    def queued_import(key: str) -> None:
-        with engine.begin() as conn:
-            jobs.create_job(
-                conn,
-                jobs.NewImportJob(
-                    partition_key=key,
-                    type="movies",
-                    source="template",
-                    file_name=f"{key}.csv",
-                    file_sha256="0" * 64,
-                    file_bytes=1,
-                    uploaded_by="someone",
-                ),
-            )
-
-    queued_import("movies-20240601T120000-lost-00000000")  # its tick died: no run
+    queued_import(engine, "movies-20240601T120000-lost-00000000", b"")  # its tick died: no run
     waiting = [f"movies-20240601T120001-q{n}-00000000" for n in range(600)]
     for key in waiting:  # newer imports whose runs wait in Dagster's queue
-        queued_import(key)
+        queued_import(engine, key, b"")
         tick.instance.add_run(dg.DagsterRun(job_name="import_job", tags={"dagster/partition": key}))
     requested = [request.partition_key for request in tick.evaluate().run_requests or []]
     assert requested == ["movies-20240601T120000-lost-00000000"]
@@ -296,20 +301,8 @@ def test_a_tick_that_died_before_moving_the_file_is_finished(
 ) -> None:
     path = drop(root, "movies/dry-run/a.csv", MOVIES_TEMPLATE)
     key = "movies-dry-20240601T120000-a-" + hashlib.sha256(MOVIES_TEMPLATE).hexdigest()[:8]
-    with engine.begin() as conn:  # the row was committed, then the process died
-        jobs.create_job(
-            conn,
-            jobs.NewImportJob(
-                partition_key=key,
-                type="movies",
-                source="template",
-                file_name="a.csv",
-                file_sha256=hashlib.sha256(MOVIES_TEMPLATE).hexdigest(),
-                file_bytes=len(MOVIES_TEMPLATE),
-                uploaded_by="someone",
-                dry_run=True,
-            ),
-        )
+    # The row was committed, then the process died.
+    queued_import(engine, key, MOVIES_TEMPLATE, file_name="a.csv", dry_run=True)
 
     assert tick() == [key]
     assert folders.archive_path(root, key).read_bytes() == MOVIES_TEMPLATE
