@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ class HttpSession:
             block=False,
             retries=retry,
             timeout=Timeout(connect=policy.connect_timeout, read=policy.read_timeout),
-            ca_certs=certifi.where(),  # the CA bundle `requests` trusted, not the system's
+            ca_certs=ca_bundle(),
         )
 
     def get(
@@ -134,6 +135,14 @@ class HttpSession:
             reason=response.reason or "",
             attempts=1 + len(retries.history) if retries is not None else 1,
         )
+
+
+def ca_bundle() -> str:
+    """The CA certificates to trust, chosen as `requests` did: `REQUESTS_CA_BUNDLE`, else
+    `CURL_CA_BUNDLE`, else certifi's bundle."""
+    return (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    )
 
 
 def redact_url(text: str) -> str:

@@ -6,9 +6,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
+import certifi
 import pytest
 
-from jobsimport_dagster.clients.http import HttpPolicy, build_session, redact_url, send_get
+from jobsimport_dagster.clients.http import (
+    HttpPolicy,
+    build_session,
+    ca_bundle,
+    redact_url,
+    send_get,
+)
 from jobsimport_dagster.errors import UpstreamUnavailable
 from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN, CatalogueStandin
 from jobsimport_dagster.standins.faults import Faults
@@ -124,3 +131,13 @@ def test_a_body_that_is_not_json_is_refused_before_sending(policy: HttpPolicy) -
         with pytest.raises(ValueError, match="JSON"):
             session.post_json(f"{running.base_url}/movies", {"imdbRating": float("nan")})
         assert running.standin.stats()["requests"] == 0
+
+
+def test_the_ca_bundle_is_chosen_as_requests_chose_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert ca_bundle() == certifi.where()
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/curl.pem")
+    assert ca_bundle() == "/etc/ssl/curl.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corporate.pem")
+    assert ca_bundle() == "/etc/ssl/corporate.pem"
