@@ -71,7 +71,7 @@ def progress(total: int) -> Progress:
 
 def test_every_row_is_claimed_worked_and_written_once() -> None:
     rows = make_rows(200)
-    recorder = Recorder(work_seconds=0.002, claim_seconds=0.01)
+    recorder = Recorder(work_seconds=0.002, claim_seconds=0.03)
     run_rows(
         rows,
         recorder.work,
