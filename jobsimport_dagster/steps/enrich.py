@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
 import time
@@ -102,12 +103,14 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def _number(text: str | None) -> float | None:
+    """`7.3`, `966,025`; None for text that is not a finite number ("NaN" is not JSON)."""
     if text is None:
         return None
     try:
-        return float(text.replace(",", ""))
+        number = float(text.replace(",", ""))
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,13 @@ def test_na_poster_rating_and_year_become_none(shared_data: Path) -> None:
     assert parse_omdb_title(load_omdb(shared_data, UP)).poster.startswith("https://")
 
 
+def test_a_rating_that_is_not_a_finite_number_becomes_none(shared_data: Path) -> None:
+    for text in ("NaN", "inf", "-Infinity"):
+        data = load_omdb(shared_data, UP) | {"imdbRating": text, "imdbVotes": text}
+        title = parse_omdb_title(data)
+        assert (title.imdb_rating, title.imdb_votes) == (None, None)
+
+
 def test_parse_omdb_title_refuses_an_error_body(shared_data: Path) -> None:
     with pytest.raises(ValueError, match="imdbID"):
         parse_omdb_title(load_omdb(shared_data, MOVIE_NOT_FOUND))
