@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Postgres (embedded unless DATABASE_URL is set) and the shared data."""
+"""Shared fixtures: a real Postgres (embedded unless DATABASE_URL is set) and the sample data."""
 
 import os
 import uuid
@@ -17,13 +17,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DB = "jobsimport_test_template"
 
 
+SAMPLE_DATA = Path(__file__).resolve().parent / "data"
+
+
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """`../shared/data`: the real export files and OMDb answers, used as they are."""
-    path = Path(os.environ.get("JOBSIMPORT_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
-    if not path.is_dir():
-        pytest.fail(f"shared data folder not found at {path}; set JOBSIMPORT_SHARED_DATA")
-    return path
+def sample_data() -> Path:
+    """The real export files and OMDb answers kept in the repository (provenance in
+    `data/SOURCES.md`), used byte for byte as they are."""
+    return SAMPLE_DATA
 
 
 @pytest.fixture(scope="session")

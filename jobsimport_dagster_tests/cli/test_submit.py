@@ -35,9 +35,9 @@ def files_in(folder: Path) -> list[str]:
 
 
 def test_submit_copies_a_real_export_into_the_movies_folder(
-    shared_data: Path, uploads: Path
+    sample_data: Path, uploads: Path
 ) -> None:
-    source = shared_data / "letterboxd" / "extratone_diary_2024_crlf.csv"
+    source = sample_data / "letterboxd" / "extratone_diary_2024_crlf.csv"
     code, output = submit(uploads, source, "--type", "movies")
     target = uploads / "movies" / source.name
     assert (code, output) == (

@@ -21,18 +21,18 @@ def validate(path: Path, import_type: str = "movies") -> tuple[int, str]:
     ("name", "rows"),
     [("agosvenezia_diary_2024-06-01.csv", 262), ("extratone_diary_2024_crlf.csv", 317)],
 )
-def test_validate_passes_a_real_export(shared_data: Path, name: str, rows: int) -> None:
-    code, output = validate(shared_data / "letterboxd" / name)
+def test_validate_passes_a_real_export(sample_data: Path, name: str, rows: int) -> None:
+    code, output = validate(sample_data / "letterboxd" / name)
     assert (code, output) == (
         0,
         f"source: letterboxd-diary (movies)\nrows: {rows}, valid: {rows}, invalid: 0\n",
     )
 
 
-def test_validate_counts_netflix_lines_that_are_not_episodes_as_skipped(shared_data: Path) -> None:
+def test_validate_counts_netflix_lines_that_are_not_episodes_as_skipped(sample_data: Path) -> None:
     # 424 lines: 351 episodes, 73 titles without a season label (films, specials): not_a_show.
     code, output = validate(
-        shared_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv", "shows"
+        sample_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv", "shows"
     )
     assert (code, output) == (
         0,

@@ -15,12 +15,12 @@ from jobsimport_dagster.standins.imdb import ImdbStandin
 from jobsimport_dagster.standins.server import RunningStandin, start_standin
 
 
-def _capture(shared_data: Path, name: str) -> dict[str, Any]:
-    return json.loads((shared_data / "omdb" / "imdb_suggestion" / name).read_text())
+def _capture(sample_data: Path, name: str) -> dict[str, Any]:
+    return json.loads((sample_data / "omdb" / "imdb_suggestion" / name).read_text())
 
 
-def test_parse_v3_capture(shared_data: Path) -> None:
-    candidates = parse_suggestions(_capture(shared_data, "v3_x_stupid_includeVideos1.json"))
+def test_parse_v3_capture(sample_data: Path) -> None:
+    candidates = parse_suggestions(_capture(sample_data, "v3_x_stupid_includeVideos1.json"))
     assert [(c.id, c.year, c.kind) for c in candidates] == [
         ("tt1570728", 2011, "movie"),
         ("tt21652514", 2022, "series"),
@@ -34,8 +34,8 @@ def test_parse_v3_capture(shared_data: Path) -> None:
     assert candidates[0].title == "Crazy, Stupid, Love."
 
 
-def test_parse_legacy_v2_capture(shared_data: Path) -> None:
-    candidates = parse_suggestions(_capture(shared_data, "v2_legacy_flash_array_image.json"))
+def test_parse_legacy_v2_capture(sample_data: Path) -> None:
+    candidates = parse_suggestions(_capture(sample_data, "v2_legacy_flash_array_image.json"))
     assert [(c.id, c.title, c.year, c.kind) for c in candidates] == [
         ("tt3107288", "The Flash", 2014, "series"),
         ("tt0439572", "The Flash", None, "movie"),  # unreleased: no `y`

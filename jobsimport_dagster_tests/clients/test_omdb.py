@@ -51,9 +51,9 @@ def client(omdb: RunningStandin, policy: HttpPolicy) -> Iterator[OmdbClient]:
     ],
 )
 def test_read_answer_returns_success_bodies_as_sent(
-    shared_data: Path, fixture: str, status: int, title: str | None
+    sample_data: Path, fixture: str, status: int, title: str | None
 ) -> None:
-    body = read_answer(status, (shared_data / "omdb" / fixture).read_text(encoding="utf-8"))
+    body = read_answer(status, (sample_data / "omdb" / fixture).read_text(encoding="utf-8"))
     assert body is not None
     assert body.get("Title") == title
 
@@ -70,9 +70,9 @@ def test_read_answer_returns_success_bodies_as_sent(
     ],
 )
 def test_read_answer_returns_none_for_not_found_style_errors(
-    shared_data: Path, fixture: str
+    sample_data: Path, fixture: str
 ) -> None:
-    assert read_answer(200, (shared_data / "omdb" / "errors" / fixture).read_text()) is None
+    assert read_answer(200, (sample_data / "omdb" / "errors" / fixture).read_text()) is None
 
 
 @pytest.mark.parametrize(

@@ -238,8 +238,8 @@ class DiaryImport:
 
 
 @pytest.fixture(scope="package")
-def diary_import(system: System, shared_data: Path) -> DiaryImport:
-    content = (shared_data / EXTRATONE).read_bytes().decode("utf-8") + BAD_ROWS
+def diary_import(system: System, sample_data: Path) -> DiaryImport:
+    content = (sample_data / EXTRATONE).read_bytes().decode("utf-8") + BAD_ROWS
     before = set(system.client().partition_keys())
     started = time.monotonic()
     system.drop("diary.csv", content)

@@ -168,15 +168,15 @@ def test_screen_accepts(content: bytes, name: str, source: str) -> None:
     assert screen(content, name) == source
 
 
-def test_real_letterboxd_exports_are_accepted(shared_data: Path) -> None:
-    files = sorted((shared_data / "letterboxd").glob("*.csv"))
+def test_real_letterboxd_exports_are_accepted(sample_data: Path) -> None:
+    files = sorted((sample_data / "letterboxd").glob("*.csv"))
     assert files
     for path in files:
         assert screen_file(path, import_type="movies", max_bytes=LIMIT).name == "letterboxd-diary"
 
 
-def test_a_file_one_byte_over_the_limit_is_rejected(shared_data: Path) -> None:
-    path = next((shared_data / "letterboxd").glob("*.csv"))
+def test_a_file_one_byte_over_the_limit_is_rejected(sample_data: Path) -> None:
+    path = next((sample_data / "letterboxd").glob("*.csv"))
     size = path.stat().st_size
     assert screen_file(path, import_type="movies", max_bytes=size).name == "letterboxd-diary"
     with pytest.raises(FileRejected) as rejected:

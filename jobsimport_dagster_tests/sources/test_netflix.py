@@ -204,7 +204,7 @@ def test_map_frame_maps_episodes_and_gives_verdicts() -> None:
     ]  # fmt: skip
 
 
-def test_the_real_history_is_month_first(shared_data: Path) -> None:
-    history = shared_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
+def test_the_real_history_is_month_first(sample_data: Path) -> None:
+    history = sample_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
     frame = pd.read_csv(history, dtype=str, keep_default_na=False)
     assert NETFLIX.for_file(history.name, [frame]).date_order == MDY

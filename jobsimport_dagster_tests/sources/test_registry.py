@@ -132,15 +132,15 @@ def test_detect_adapter_rejects_with_one_plain_sentence(
     assert rejected.value.reason == reason
 
 
-def test_detect_adapter_on_the_real_exports(shared_data: Path) -> None:
-    files = sorted((shared_data / "letterboxd").glob("*.csv"))
+def test_detect_adapter_on_the_real_exports(sample_data: Path) -> None:
+    files = sorted((sample_data / "letterboxd").glob("*.csv"))
     assert [f.name for f in files] == [
         "agosvenezia_diary_2024-06-01.csv",
         "extratone_diary_2024_crlf.csv",
     ]
     for path in files:
         assert detect_adapter(read_header(path), path.name, "movies") is letterboxd.DIARY
-    history = shared_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
+    history = sample_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
     assert detect_adapter(read_header(history), history.name, "shows") is netflix.NETFLIX
 
 

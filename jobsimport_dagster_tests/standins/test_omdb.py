@@ -40,14 +40,14 @@ def _ask(omdb: RunningStandin, **params: str) -> requests.Response:
     return _get(omdb, apikey=DEFAULT_API_KEY, **params)
 
 
-def test_bundled_fixtures_are_the_shared_data_byte_for_byte(shared_data: Path) -> None:
+def test_bundled_fixtures_are_the_shared_data_byte_for_byte(sample_data: Path) -> None:
     shared = sorted(
-        p.relative_to(shared_data / "omdb") for p in (shared_data / "omdb").rglob("*.*")
+        p.relative_to(sample_data / "omdb") for p in (sample_data / "omdb").rglob("*.*")
     )
     bundled = sorted(p.relative_to(FIXTURES) for p in FIXTURES.rglob("*.*"))
     assert bundled == shared
     for path in shared:
-        assert (FIXTURES / path).read_bytes() == (shared_data / "omdb" / path).read_bytes()
+        assert (FIXTURES / path).read_bytes() == (sample_data / "omdb" / path).read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,9 @@ from jobsimport_dagster.steps.dedupe import (
 from jobsimport_dagster.steps.normalize import movie_dedupe_key, show_dedupe_key
 
 
-def diary_keys(shared_data: Path, name: str) -> list[tuple[int, str, str]]:
+def diary_keys(sample_data: Path, name: str) -> list[tuple[int, str, str]]:
     """(line, dedupe key, date) of a real Letterboxd diary; these files have one line per record."""
-    with (shared_data / "letterboxd" / name).open(encoding="utf-8-sig", newline="") as handle:
+    with (sample_data / "letterboxd" / name).open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return [
         (line, movie_dedupe_key(row["Name"], row["Watched Date"]), row["Watched Date"])
@@ -79,14 +79,14 @@ def test_in_file_duplicates(
 @pytest.mark.parametrize(
     "diary", ["extratone_diary_2024_crlf.csv", "agosvenezia_diary_2024-06-01.csv"]
 )
-def test_real_diary_rewatches_are_not_duplicates(shared_data: Path, diary: str) -> None:
+def test_real_diary_rewatches_are_not_duplicates(sample_data: Path, diary: str) -> None:
     # Inception, National Treasure, "The Son" (2019 and 2022) appear twice on different days.
-    assert in_file_duplicates(diary_keys(shared_data, diary)) == {}
+    assert in_file_duplicates(diary_keys(sample_data, diary)) == {}
 
 
-def test_real_diary_with_a_repeated_entry(shared_data: Path) -> None:
+def test_real_diary_with_a_repeated_entry(sample_data: Path) -> None:
     # The same diary entry pasted again at the end of the file.
-    keys = diary_keys(shared_data, "extratone_diary_2024_crlf.csv")
+    keys = diary_keys(sample_data, "extratone_diary_2024_crlf.csv")
     inception_line, inception_key, day = next(
         row for row in keys if row[1] == "inception|2018-01-22"
     )

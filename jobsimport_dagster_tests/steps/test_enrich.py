@@ -46,9 +46,9 @@ INCORRECT_IMDB_ID = "errors/incorrect_imdb_id.json"
 ERROR_GETTING_DATA = "errors/error_getting_data.json"
 
 
-def load_omdb(shared_data: Path, name: str) -> dict[str, Any]:
+def load_omdb(sample_data: Path, name: str) -> dict[str, Any]:
     """One stored OMDb/IMDb answer from `shared/data/omdb`, as the provider sent it."""
-    return json.loads((shared_data / "omdb" / name).read_text(encoding="utf-8"))
+    return json.loads((sample_data / "omdb" / name).read_text(encoding="utf-8"))
 
 
 def as_cached_search(suggestions: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,9 +85,9 @@ def as_cached_search(suggestions: Mapping[str, Any]) -> dict[str, Any]:
     ],
 )  # fmt: skip
 def test_parse_omdb_title_reads_real_answers(
-    shared_data: Path, fixture: str, expected: dict[str, Any]
+    sample_data: Path, fixture: str, expected: dict[str, Any]
 ) -> None:
-    title = parse_omdb_title(load_omdb(shared_data, fixture))
+    title = parse_omdb_title(load_omdb(sample_data, fixture))
     assert {field: getattr(title, field) for field in expected} == expected
 
 
@@ -107,29 +107,29 @@ def test_parse_omdb_title_reads_real_answers(
     ],
 )
 def test_ratings_are_read_by_source(
-    shared_data: Path, fixture: str, source: str, value: str | None
+    sample_data: Path, fixture: str, source: str, value: str | None
 ) -> None:
-    assert parse_omdb_title(load_omdb(shared_data, fixture)).ratings.get(source) == value
+    assert parse_omdb_title(load_omdb(sample_data, fixture)).ratings.get(source) == value
 
 
-def test_na_poster_rating_and_year_become_none(shared_data: Path) -> None:
+def test_na_poster_rating_and_year_become_none(sample_data: Path) -> None:
     # The polar express game's "Poster": "N/A", applied to a full title answer.
-    data = load_omdb(shared_data, UP) | {"Poster": "N/A", "imdbRating": "N/A", "Year": "N/A"}
+    data = load_omdb(sample_data, UP) | {"Poster": "N/A", "imdbRating": "N/A", "Year": "N/A"}
     title = parse_omdb_title(data)
     assert (title.poster, title.imdb_rating, title.year) == (None, None, None)
-    assert parse_omdb_title(load_omdb(shared_data, UP)).poster.startswith("https://")
+    assert parse_omdb_title(load_omdb(sample_data, UP)).poster.startswith("https://")
 
 
-def test_a_rating_that_is_not_a_finite_number_becomes_none(shared_data: Path) -> None:
+def test_a_rating_that_is_not_a_finite_number_becomes_none(sample_data: Path) -> None:
     for text in ("NaN", "inf", "-Infinity"):
-        data = load_omdb(shared_data, UP) | {"imdbRating": text, "imdbVotes": text}
+        data = load_omdb(sample_data, UP) | {"imdbRating": text, "imdbVotes": text}
         title = parse_omdb_title(data)
         assert (title.imdb_rating, title.imdb_votes) == (None, None)
 
 
-def test_parse_omdb_title_refuses_an_error_body(shared_data: Path) -> None:
+def test_parse_omdb_title_refuses_an_error_body(sample_data: Path) -> None:
     with pytest.raises(ValueError, match="imdbID"):
-        parse_omdb_title(load_omdb(shared_data, MOVIE_NOT_FOUND))
+        parse_omdb_title(load_omdb(sample_data, MOVIE_NOT_FOUND))
 
 
 @pytest.mark.parametrize(
@@ -150,8 +150,8 @@ def test_parse_year_takes_the_first_year(value: object, year: int | None) -> Non
     assert parse_year(value) == year
 
 
-def test_parse_omdb_search_reads_modern_shape(shared_data: Path) -> None:
-    candidates = parse_omdb_search(load_omdb(shared_data, SEARCH_POLAR))
+def test_parse_omdb_search_reads_modern_shape(sample_data: Path) -> None:
+    candidates = parse_omdb_search(load_omdb(sample_data, SEARCH_POLAR))
     assert [(c.imdb_id, c.year, c.kind) for c in candidates] == [
         ("tt0338348", 2004, "movie"),
         ("tt0433622", 2004, "game"),
@@ -160,9 +160,9 @@ def test_parse_omdb_search_reads_modern_shape(shared_data: Path) -> None:
     assert {c.title for c in candidates} == {"The Polar Express"}
 
 
-def test_parse_omdb_search_reads_legacy_shape(shared_data: Path) -> None:
+def test_parse_omdb_search_reads_legacy_shape(sample_data: Path) -> None:
     # No totalResults, Response or Poster; an open-ended series year "2010" + en dash.
-    candidates = parse_omdb_search(load_omdb(shared_data, SEARCH_AIRPLANE))
+    candidates = parse_omdb_search(load_omdb(sample_data, SEARCH_AIRPLANE))
     assert len(candidates) == 10
     assert candidates[0].title == "Airplane!"
     repo = next(c for c in candidates if c.imdb_id == "tt1808720")
@@ -184,9 +184,9 @@ def test_parse_omdb_search_reads_legacy_shape(shared_data: Path) -> None:
     ],
 )
 def test_parse_imdb_search_reads_both_suggestion_shapes_as_cached(
-    shared_data: Path, fixture: str, imdb_id: str, expected: tuple
+    sample_data: Path, fixture: str, imdb_id: str, expected: tuple
 ) -> None:
-    candidates = parse_imdb_search(as_cached_search(load_omdb(shared_data, fixture)))
+    candidates = parse_imdb_search(as_cached_search(load_omdb(sample_data, fixture)))
     found = next(c for c in candidates if c.imdb_id == imdb_id)
     assert (found.title, found.year, found.kind) == expected
 
@@ -229,19 +229,19 @@ def test_parse_imdb_search_keeps_only_titles() -> None:
     ],
 )
 def test_match_problem(
-    shared_data: Path,
+    sample_data: Path,
     fixture: str,
     kind: Kind,
     year_hint: int | None,
     problem: MatchProblem | None,
 ) -> None:
-    title = parse_omdb_title(load_omdb(shared_data, fixture))
+    title = parse_omdb_title(load_omdb(sample_data, fixture))
     assert match_problem(title, kind=kind, year_hint=year_hint) == problem
     assert is_acceptable_match(title, kind=kind, year_hint=year_hint) is (problem is None)
 
 
-def test_search_game_is_never_acceptable_for_movies(shared_data: Path) -> None:
-    game = parse_omdb_search(load_omdb(shared_data, SEARCH_POLAR))[1]
+def test_search_game_is_never_acceptable_for_movies(sample_data: Path) -> None:
+    game = parse_omdb_search(load_omdb(sample_data, SEARCH_POLAR))[1]
     assert match_problem(game, kind=Kind.MOVIE, year_hint=2004) is MatchProblem.WRONG_TYPE
 
 
@@ -296,14 +296,14 @@ def test_title_match_key_ignores_case_accents_and_punctuation(
     ],
 )
 def test_pick_candidate(
-    shared_data: Path,
+    sample_data: Path,
     fixture: str,
     query: str,
     kind: Kind,
     year_hint: int | None,
     picked: str | None,
 ) -> None:
-    data = load_omdb(shared_data, fixture)
+    data = load_omdb(sample_data, fixture)
     candidates = (
         parse_omdb_search(data) if "Search" in data else parse_imdb_search(as_cached_search(data))
     )
@@ -330,7 +330,7 @@ class FakeLookups:
 
     def __init__(
         self,
-        shared_data: Path,
+        sample_data: Path,
         *,
         by_id: dict[str, Answer] | None = None,
         by_title: dict[tuple[str, int | str | None], Answer] | None = None,
@@ -338,7 +338,7 @@ class FakeLookups:
         imdb: dict[str, Answer] | None = None,
         raise_on: tuple[str, Exception] | None = None,
     ) -> None:
-        self.shared_data = shared_data
+        self.sample_data = sample_data
         self.by_id = by_id or {}
         self.by_title = by_title or {}
         self.search = search or {}
@@ -350,7 +350,7 @@ class FakeLookups:
         self.calls.append(call)
         if self.raise_on and self.raise_on[0] == call[0]:
             raise self.raise_on[1]
-        return load_omdb(self.shared_data, answer) if isinstance(answer, str) else answer
+        return load_omdb(self.sample_data, answer) if isinstance(answer, str) else answer
 
     def omdb_by_id(self, imdb_id: str) -> Mapping[str, Any] | None:
         return self._answer(("i", imdb_id), self.by_id.get(imdb_id, INCORRECT_IMDB_ID))
@@ -571,14 +571,14 @@ CHAIN_CASES = [
 
 @pytest.mark.parametrize(("seed", "kind", "answers", "expected", "calls"), CHAIN_CASES)
 def test_enrich_seed_walks_the_chain(
-    shared_data: Path,
+    sample_data: Path,
     seed: dict[str, Any],
     kind: Kind,
     answers: dict[str, Any],
     expected: tuple[str | None, Route | None, RowCode | None],
     calls: list[tuple[Any, ...]],
 ) -> None:
-    lookups = FakeLookups(shared_data, **answers)
+    lookups = FakeLookups(sample_data, **answers)
     result = enrich_seed(seed, kind=kind, lookups=lookups)
     assert (result.match.imdb_id if result.match else None, result.route, result.code) == expected
     assert lookups.calls == calls
@@ -605,14 +605,14 @@ def test_enrich_seed_walks_the_chain(
     ],
 )  # fmt: skip
 def test_failed_enrichment_is_a_failed_outcome_with_a_message(
-    shared_data: Path,
+    sample_data: Path,
     seed: dict[str, Any],
     kind: Kind,
     answers: dict[str, Any],
     code: RowCode,
     words: list[str],
 ) -> None:
-    result = enrich_seed(seed, kind=kind, lookups=FakeLookups(shared_data, **answers))
+    result = enrich_seed(seed, kind=kind, lookups=FakeLookups(sample_data, **answers))
     assert result.match is None
     assert result.outcome is not None
     assert (result.outcome.status, result.outcome.code) == (RowStatus.FAILED, code)
@@ -621,17 +621,17 @@ def test_failed_enrichment_is_a_failed_outcome_with_a_message(
         assert word in result.outcome.message
 
 
-def test_wrong_type_result_names_the_kind_found(shared_data: Path) -> None:
-    lookups = FakeLookups(shared_data, by_title={("airplane", None): AIRPLANE_EPISODE})
+def test_wrong_type_result_names_the_kind_found(sample_data: Path) -> None:
+    lookups = FakeLookups(sample_data, by_title={("airplane", None): AIRPLANE_EPISODE})
     result = enrich_seed(movie_seed("airplane"), kind=Kind.MOVIE, lookups=lookups)
     assert (result.code, result.wrong_kind) == (RowCode.WRONG_TYPE, "episode")
 
 
-def test_accepted_match_has_no_outcome(shared_data: Path) -> None:
-    lookups = FakeLookups(shared_data, by_id={"tt1049413": UP})
+def test_accepted_match_has_no_outcome(sample_data: Path) -> None:
+    lookups = FakeLookups(sample_data, by_id={"tt1049413": UP})
     result = enrich_seed(movie_seed("Up", imdb_id="tt1049413"), kind=Kind.MOVIE, lookups=lookups)
     assert result.outcome is None
-    assert result.match == parse_omdb_title(load_omdb(shared_data, UP))
+    assert result.match == parse_omdb_title(load_omdb(sample_data, UP))
 
 
 @pytest.mark.parametrize(
@@ -646,17 +646,17 @@ def test_accepted_match_has_no_outcome(shared_data: Path) -> None:
         ("i", MissingCredential("OMDB_API_KEY")),
     ],
 )
-def test_lookup_errors_propagate_unchanged(shared_data: Path, step: str, error: Exception) -> None:
+def test_lookup_errors_propagate_unchanged(sample_data: Path, step: str, error: Exception) -> None:
     seed = movie_seed("Up", 2009, imdb_id="tt1049413" if step == "i" else None)
-    lookups = FakeLookups(shared_data, raise_on=(step, error))
+    lookups = FakeLookups(sample_data, raise_on=(step, error))
     with pytest.raises(type(error)) as raised:
         enrich_seed(seed, kind=Kind.MOVIE, lookups=lookups)
     assert raised.value is error
 
 
-def test_pick_candidate_prefers_the_equal_title_over_the_exact_year(shared_data: Path) -> None:
+def test_pick_candidate_prefers_the_equal_title_over_the_exact_year(sample_data: Path) -> None:
     # Were "Airplane II" from 1981, the file's "airplane (1981)" is still "Airplane!" (1980).
-    data = load_omdb(shared_data, SEARCH_AIRPLANE)
+    data = load_omdb(sample_data, SEARCH_AIRPLANE)
     data["Search"][1]["Year"] = "1981"
     candidates = parse_omdb_search(data)
     choice = pick_candidate(candidates, query="airplane", kind=Kind.MOVIE, year_hint=1981)

@@ -34,8 +34,8 @@ SHOW_KEYS = {
 }  # fmt: skip
 
 
-def test_movie_payload_is_exactly_spec(shared_data: Path) -> None:
-    up = load_omdb(shared_data, UP)
+def test_movie_payload_is_exactly_spec(sample_data: Path) -> None:
+    up = load_omdb(sample_data, UP)
     seed = movie_seed("up", 2009) | {"viewing_date": "2023-09-02", "review": "kept, never sent"}
     assert build_movie_payload(seed, parse_omdb_title(up)) == {
         "title": "Up",
@@ -70,17 +70,17 @@ def test_movie_payload_is_exactly_spec(shared_data: Path) -> None:
     ],
 )  # fmt: skip
 def test_movie_payload_quirks(
-    shared_data: Path, fixture: str, changes: dict[str, str], expected: dict[str, Any]
+    sample_data: Path, fixture: str, changes: dict[str, str], expected: dict[str, Any]
 ) -> None:
-    match = parse_omdb_title(load_omdb(shared_data, fixture) | changes)
+    match = parse_omdb_title(load_omdb(sample_data, fixture) | changes)
     payload = build_movie_payload(movie_seed("whatever"), match)
     assert set(payload) == MOVIE_KEYS
     assert {key: payload[key] for key in expected} == expected
     assert payload["viewingDate"] == "2024-01-05T00:00:00.000Z"
 
 
-def test_show_payload_is_exactly_spec(shared_data: Path) -> None:
-    kings = load_omdb(shared_data, BREAKOUT_KINGS)
+def test_show_payload_is_exactly_spec(sample_data: Path) -> None:
+    kings = load_omdb(sample_data, BREAKOUT_KINGS)
     seed = show_seed("breakout kings", season=2) | {"viewing_date": "2012-03-04"}
     assert build_show_payload(seed, parse_omdb_title(kings)) == {
         "title": "Breakout Kings Season 2",
@@ -100,9 +100,9 @@ def test_show_payload_is_exactly_spec(shared_data: Path) -> None:
     }
 
 
-def test_show_payload_uses_the_provider_show_name(shared_data: Path) -> None:
+def test_show_payload_uses_the_provider_show_name(sample_data: Path) -> None:
     # The user typed "stargate sg1"; the legacy answer (no Ratings) names it "Stargate SG-1".
-    match = parse_omdb_title(load_omdb(shared_data, STARGATE))
+    match = parse_omdb_title(load_omdb(sample_data, STARGATE))
     payload = build_show_payload(show_seed("stargate sg1", season=10), match)
     assert set(payload) == SHOW_KEYS
     assert (payload["title"], payload["showName"], payload["seasonNumber"]) == (

@@ -34,9 +34,9 @@ def write(tmp_path: Path, content: bytes) -> Path:
     ],
 )
 def test_read_rows_on_the_real_exports(
-    shared_data: Path, name: str, rows: int, last_line: int, quoted_line: int, quoted_title: str
+    sample_data: Path, name: str, rows: int, last_line: int, quoted_line: int, quoted_title: str
 ) -> None:
-    path = shared_data / "letterboxd" / name
+    path = sample_data / "letterboxd" / name
     assert read_header(path) == DIARY_HEADER
     read = list(read_rows(path))
     assert len(read) == rows

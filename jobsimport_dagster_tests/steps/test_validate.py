@@ -165,13 +165,13 @@ def test_fields_that_are_never_sent_never_fail_a_row(tmp_path: Path) -> None:
     assert outcomes(tmp_path, DIARY_HEADER, [row], DIARY) == []
 
 
-def test_the_real_exports_are_all_valid(shared_data: Path) -> None:
+def test_the_real_exports_are_all_valid(sample_data: Path) -> None:
     # Row counts from pandas.read_csv(path, dtype=str, keep_default_na=False).
     for name, rows in (
         ("agosvenezia_diary_2024-06-01.csv", 262),
         ("extratone_diary_2024_crlf.csv", 317),
     ):
-        chunks = list(check_file(shared_data / "letterboxd" / name, DIARY, today=TODAY))
+        chunks = list(check_file(sample_data / "letterboxd" / name, DIARY, today=TODAY))
         assert sum(len(c.records) for c in chunks) == rows
         assert [c.outcomes for c in chunks] == [{}]
 
@@ -199,9 +199,9 @@ def new_job(
 
 
 def test_run_validate_stores_every_row_of_a_real_export(
-    engine: sa.Engine, shared_data: Path
+    engine: sa.Engine, sample_data: Path
 ) -> None:
-    path = shared_data / "letterboxd" / "extratone_diary_2024_crlf.csv"
+    path = sample_data / "letterboxd" / "extratone_diary_2024_crlf.csv"
     with engine.begin() as conn:
         job_id = new_job(conn)
         summary = run_validate(conn, job_id=job_id, path=path, adapter=DIARY, today=TODAY)
@@ -244,8 +244,8 @@ def test_run_validate_stores_every_row_of_a_real_export(
     assert sum(r.normalized_payload["tags"] is not None for r in pending) == 23
 
 
-def test_run_validate_twice_adds_nothing(engine: sa.Engine, shared_data: Path) -> None:
-    path = shared_data / "letterboxd" / "agosvenezia_diary_2024-06-01.csv"
+def test_run_validate_twice_adds_nothing(engine: sa.Engine, sample_data: Path) -> None:
+    path = sample_data / "letterboxd" / "agosvenezia_diary_2024-06-01.csv"
     with engine.begin() as conn:
         job_id = new_job(conn)
         first = run_validate(conn, job_id=job_id, path=path, adapter=DIARY, today=TODAY)
@@ -410,9 +410,9 @@ def test_run_validate_reads_netflix_dates_in_the_order_the_jobs_file_name_gives(
     assert job is not None and (job.total_rows, job.skipped_rows, job.processed_rows) == (3, 1, 1)
 
 
-def test_the_real_netflix_history_maps_every_line(shared_data: Path) -> None:
+def test_the_real_netflix_history_maps_every_line(sample_data: Path) -> None:
     # 424 lines: 351 episodes, 73 films and seasons with only a name (see defs/imports/test_shows)
-    history = shared_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
+    history = sample_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
     (checked,) = check_file(history, NETFLIX, today=TODAY)
     assert len(checked.records) == 424
     assert checked.failed_lines() == []

@@ -161,8 +161,8 @@ def _assert_counters_match(job: jobs.ImportJob, rows: list[dict[str, Any]]) -> N
     assert job.processed_rows == job.success_rows + job.failed_rows + job.skipped_rows
 
 
-def test_real_diary_imports_every_row_once(importer: Importer, shared_data: Path) -> None:
-    key = importer.accept(shared_data / AGOS)
+def test_real_diary_imports_every_row_once(importer: Importer, sample_data: Path) -> None:
+    key = importer.accept(sample_data / AGOS)
     result = importer.run(key)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     rows = importer.rows(key)
@@ -185,10 +185,10 @@ def test_real_diary_imports_every_row_once(importer: Importer, shared_data: Path
 
 
 def test_each_run_reads_the_catalogue_once_even_with_the_same_resources(
-    importer: Importer, shared_data: Path
+    importer: Importer, sample_data: Path
 ) -> None:
     resources = importer.resources()
-    first, second = importer.accept(shared_data / AGOS), importer.accept(shared_data / EXTRATONE)
+    first, second = importer.accept(sample_data / AGOS), importer.accept(sample_data / EXTRATONE)
     for key in (first, second):
         result = import_job.execute_in_process(
             partition_key=key, instance=importer.instance, resources=resources
@@ -199,11 +199,11 @@ def test_each_run_reads_the_catalogue_once_even_with_the_same_resources(
     assert stats["duplicates"] == 0
 
 
-def test_reimport_of_the_same_file_posts_nothing(importer: Importer, shared_data: Path) -> None:
-    first = importer.accept(shared_data / AGOS)
+def test_reimport_of_the_same_file_posts_nothing(importer: Importer, sample_data: Path) -> None:
+    first = importer.accept(sample_data / AGOS)
     assert importer.run(first).success
     posted = importer.standins.catalogue.standin.stats()["stored"]["movies"]
-    second = importer.accept(shared_data / AGOS)
+    second = importer.accept(sample_data / AGOS)
     assert importer.run(second).success
     rows = importer.rows(second)
     assert importer.standins.catalogue.standin.stats()["stored"]["movies"] == posted
@@ -213,9 +213,9 @@ def test_reimport_of_the_same_file_posts_nothing(importer: Importer, shared_data
 
 
 def test_dry_run_posts_nothing_then_a_real_run_imports(
-    importer: Importer, shared_data: Path
+    importer: Importer, sample_data: Path
 ) -> None:
-    key = importer.accept(shared_data / EXTRATONE, dry_run=True)
+    key = importer.accept(sample_data / EXTRATONE, dry_run=True)
     assert importer.run(key).success
     rows = importer.rows(key)
     dry = [r for r in rows if r["error_code"] == "dry_run"]
@@ -229,7 +229,7 @@ def test_dry_run_posts_nothing_then_a_real_run_imports(
 
 
 def test_faults_everywhere_still_post_each_record_once(
-    importer: Importer, shared_data: Path
+    importer: Importer, sample_data: Path
 ) -> None:
     faults = Faults(error_rate=0.2, rate_429=0.05, hang_rate=0.03, hang_seconds=2.0, seed=7)
     for running in (importer.standins.omdb, importer.standins.imdb):
@@ -244,7 +244,7 @@ def test_faults_everywhere_still_post_each_record_once(
             seed=11,
         )
     )
-    key = importer.accept(shared_data / AGOS)
+    key = importer.accept(sample_data / AGOS)
     result = importer.run(key)
     rows = importer.rows(key)
     assert result.success, _by_status(rows)
@@ -256,9 +256,9 @@ def test_faults_everywhere_still_post_each_record_once(
 
 
 def test_budget_spent_fails_the_run_and_the_next_day_finishes_it(
-    importer: Importer, shared_data: Path
+    importer: Importer, sample_data: Path
 ) -> None:
-    key = importer.accept(shared_data / AGOS)
+    key = importer.accept(sample_data / AGOS)
     result = importer.run(key, omdb=importer.omdb(daily_budget=50))
     assert not result.success
     rows = importer.rows(key)
@@ -276,9 +276,9 @@ def test_budget_spent_fails_the_run_and_the_next_day_finishes_it(
 
 
 def test_missing_token_stops_the_run_naming_the_variable(
-    importer: Importer, shared_data: Path
+    importer: Importer, sample_data: Path
 ) -> None:
-    key = importer.accept(shared_data / AGOS)
+    key = importer.accept(sample_data / AGOS)
     no_token = CatalogueResource(base_url=importer.standins.urls()["catalogue"], token=None)
     result = importer.run(key, catalogue=no_token)
     assert not result.success
@@ -356,9 +356,9 @@ with dg.DagsterInstance.from_config(spec["home"]) as instance:
 
 
 def test_sigkill_during_insert_then_relaunch_posts_each_record_once(
-    importer: Importer, shared_data: Path, tmp_path: Path, database_url: str
+    importer: Importer, sample_data: Path, tmp_path: Path, database_url: str
 ) -> None:
-    key = importer.accept(shared_data / AGOS)
+    key = importer.accept(sample_data / AGOS)
     home = tmp_path / "home"
     home.mkdir()
     storage_url = with_search_path(database_url, DAGSTER_SCHEMA)
@@ -403,12 +403,12 @@ def test_sigkill_during_insert_then_relaunch_posts_each_record_once(
     assert not [r for r in rows if r["status"] in ("pending", "processing")]
 
 
-def test_ambiguous_posts_are_settled_by_a_fresh_get(importer: Importer, shared_data: Path) -> None:
+def test_ambiguous_posts_are_settled_by_a_fresh_get(importer: Importer, sample_data: Path) -> None:
     # Every other POST stores the record and then answers 503 or hangs past the timeout.
     importer.standins.catalogue.standin.set_faults(
         Faults(store_then_fail_rate=0.3, store_then_hang_rate=0.2, hang_seconds=1.5, seed=3)
     )
-    key = importer.accept(shared_data / EXTRATONE)
+    key = importer.accept(sample_data / EXTRATONE)
     assert importer.run(key).success
     rows = importer.rows(key)
     stats = importer.standins.catalogue.standin.stats()
@@ -420,14 +420,14 @@ def test_ambiguous_posts_are_settled_by_a_fresh_get(importer: Importer, shared_d
 
 
 def test_longer_export_posts_only_the_new_rows(
-    importer: Importer, shared_data: Path, tmp_path: Path
+    importer: Importer, sample_data: Path, tmp_path: Path
 ) -> None:
-    full = (shared_data / AGOS).read_text(encoding="utf-8").splitlines(keepends=True)
+    full = (sample_data / AGOS).read_text(encoding="utf-8").splitlines(keepends=True)
     earlier = tmp_path / "diary-may.csv"
     earlier.write_text("".join(full[:101]), encoding="utf-8")
     assert importer.run(importer.accept(earlier)).success
     posted_first = importer.standins.catalogue.standin.stats()["stored"]["movies"]
-    later = importer.accept(shared_data / AGOS)
+    later = importer.accept(sample_data / AGOS)
     assert importer.run(later).success
     rows = importer.rows(later)
     posted_total = importer.standins.catalogue.standin.stats()["stored"]["movies"]
@@ -441,13 +441,13 @@ def test_longer_export_posts_only_the_new_rows(
 
 
 def test_watched_export_after_the_diary_posts_nothing_twice(
-    importer: Importer, shared_data: Path, tmp_path: Path
+    importer: Importer, sample_data: Path, tmp_path: Path
 ) -> None:
-    diary = importer.accept(shared_data / AGOS)
+    diary = importer.accept(sample_data / AGOS)
     assert importer.run(diary).success
     posted = importer.standins.catalogue.standin.stats()["stored"]["movies"]
     # watched.csv: the same films, dated when they were logged, not when they were seen.
-    with (shared_data / AGOS).open(encoding="utf-8", newline="") as handle:
+    with (sample_data / AGOS).open(encoding="utf-8", newline="") as handle:
         records = list(csv.DictReader(handle))
     watched = tmp_path / "watched.csv"
     with watched.open("w", encoding="utf-8", newline="") as handle:
@@ -490,7 +490,7 @@ def test_a_tv_episode_is_not_accepted_as_the_film(importer: Importer, tmp_path: 
 
 
 def test_reexecution_from_failure_takes_the_rows_left(
-    importer: Importer, shared_data: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    importer: Importer, sample_data: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The location as Dagster loads it, configured from the environment like `jobsimport dev`.
     urls = importer.standins.urls()
@@ -509,7 +509,7 @@ def test_reexecution_from_failure_takes_the_rows_left(
     )
     # OMDb says "Request limit reached!" after 30 calls: the rest of the day's budget is spent.
     importer.standins.omdb.standin.configure(daily_limit=30)
-    key = importer.accept(shared_data / EXTRATONE)
+    key = importer.accept(sample_data / EXTRATONE)
     with dg.execute_job(job, importer.instance, tags={"dagster/partition": key}) as first:
         assert not first.success
         assert [e.step_key for e in first.all_events if e.is_step_failure] == ["finish_import"]

@@ -126,9 +126,9 @@ def test_first_tick_creates_the_folder_tree(tick: Tick, root: Path) -> None:
 
 
 def test_complete_files_become_partitions_runs_jobs_and_archives(
-    tick: Tick, root: Path, engine: sa.Engine, shared_data: Path
+    tick: Tick, root: Path, engine: sa.Engine, sample_data: Path
 ) -> None:
-    diary = next((shared_data / "letterboxd").glob("*.csv"))
+    diary = next((sample_data / "letterboxd").glob("*.csv"))
     tick()  # creates the tree
     shutil.copy(diary, root / "movies" / diary.name)
     drop(root, "shows/dry-run/my shows.csv", SHOWS_TEMPLATE)

@@ -136,8 +136,8 @@ def catalogue_record(show: str, season: int, started: str) -> dict[str, Any]:
     }
 
 
-def test_history_imports_one_record_per_show_season(importer: Importer, shared_data: Path) -> None:
-    key = accept_history(importer, shared_data / HISTORY)
+def test_history_imports_one_record_per_show_season(importer: Importer, sample_data: Path) -> None:
+    key = accept_history(importer, sample_data / HISTORY)
     result = importer.run(key)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     rows = importer.rows(key)
@@ -190,12 +190,12 @@ def test_history_imports_one_record_per_show_season(importer: Importer, shared_d
 
 @pytest.mark.parametrize("shape", list(ShowsShape))
 def test_reimporting_the_history_posts_nothing(
-    importer: Importer, shared_data: Path, shape: ShowsShape
+    importer: Importer, sample_data: Path, shape: ShowsShape
 ) -> None:
     # GET /shows answers one record per season, or one per show with nested `seasons`
     importer.standins.catalogue.standin.configure(shows_shape=shape)
-    assert importer.run(accept_history(importer, shared_data / HISTORY)).success
-    again = accept_history(importer, shared_data / HISTORY)
+    assert importer.run(accept_history(importer, sample_data / HISTORY)).success
+    again = accept_history(importer, sample_data / HISTORY)
     assert importer.run(again).success
     stats = importer.standins.catalogue.standin.stats()
     assert (stats["stored"]["shows"], stats["duplicates"]) == (67, 0)
@@ -208,7 +208,7 @@ def test_reimporting_the_history_posts_nothing(
 
 @pytest.mark.parametrize("shape", list(ShowsShape))
 def test_show_seasons_the_catalogue_has_are_not_posted(
-    importer: Importer, shared_data: Path, shape: ShowsShape
+    importer: Importer, sample_data: Path, shape: ShowsShape
 ) -> None:
     # Dark's three seasons were posted before, by hand: in one show record when nested
     known = [s for s in SHOW_SEASONS if s[0] == "Dark"]
@@ -216,7 +216,7 @@ def test_show_seasons_the_catalogue_has_are_not_posted(
         shows=[catalogue_record(show, season, day) for show, season, day, _ in known]
     )
     importer.standins.catalogue.standin.configure(shows_shape=shape)
-    key = accept_history(importer, shared_data / HISTORY)
+    key = accept_history(importer, sample_data / HISTORY)
     assert importer.run(key).success
     rows = importer.rows(key)
     assert sorted(r["row_number"] for r in rows if r["error_code"] == "exists_in_api") == sorted(
