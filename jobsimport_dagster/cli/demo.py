@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from jobsimport_dagster.cli.server_record import recorded_server
 from jobsimport_dagster.settings import Settings
 from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
 from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
@@ -22,14 +23,20 @@ from jobsimport_dagster.system import serve, start
 SAMPLE = Path(__file__).with_name("demo_diary.csv")
 
 
-def demo_settings(settings: Settings, urls: dict[str, str]) -> Settings:
-    """The real settings pointed at the demo's own database, folder and stand-ins."""
-    return dataclasses.replace(
+def demo_settings(settings: Settings, urls: dict[str, str] | None = None) -> Settings:
+    """The real settings pointed at the demo's own database, folder and stand-ins (`urls`);
+    without `urls`, only at its database and folder (what `--demo` on a command needs)."""
+    places = dataclasses.replace(
         settings,
         database_url=None,
         dagster_pg_url=None,
         state_dir=settings.project_root / ".jobsimport" / "demo",
         upload_dir=settings.project_root / "uploads-demo",
+    )
+    if urls is None:
+        return places
+    return dataclasses.replace(
+        places,
         omdb_base_url=urls["omdb"],
         omdb_api_key=DEFAULT_API_KEY,
         imdb_api_url=urls["imdb"],
@@ -70,7 +77,8 @@ def demo_command(host: str, port: int) -> None:
         os.replace(target.with_name(f".{target.name}.part"), target)
         click.echo(f"demo: stand-ins at {urls}; sample dropped into {target}")
         click.echo(f"Dagster UI on http://{host}:{port}")
-        code = serve(env, host=host, port=port, ui_token=settings.ui_token)
+        with recorded_server(settings, host=host, port=port):
+            code = serve(env, host=host, port=port, ui_token=settings.ui_token)
     finally:
         standins.terminate()
         standins.wait()

@@ -2,6 +2,7 @@
 
 import click
 
+from jobsimport_dagster.cli.server_record import recorded_server
 from jobsimport_dagster.settings import Settings
 from jobsimport_dagster.system import serve, start
 
@@ -16,4 +17,6 @@ def dev_command(host: str, port: int) -> None:
     if failed:
         click.echo(f"marked {len(failed)} run(s) left STARTED by a dead process as failed")
     click.echo(f"Dagster UI on http://{host}:{port}  (uploads: {env.upload_dir})")
-    raise SystemExit(serve(env, host=host, port=port, ui_token=settings.ui_token))
+    with recorded_server(settings, host=host, port=port):
+        code = serve(env, host=host, port=port, ui_token=settings.ui_token)
+    raise SystemExit(code)

