@@ -1,7 +1,7 @@
 """The adapter contract: a source format is one module declaring its header and mapping cells."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
@@ -42,6 +42,13 @@ class Adapter(Protocol):
     family: str
     required_columns: tuple[str, ...]
     optional_columns: tuple[str, ...]
+
+    @property
+    def field_columns(self) -> Mapping[str, tuple[str, ...]]:
+        """The source columns each checked field (title, viewing_date, year, imdb_id, season)
+        is read from, the one used first leading: a row with several problems names them in
+        the order of the file's columns (SPEC §7)."""
+        ...
 
     def matches(self, header: Sequence[str]) -> bool:
         """True when this adapter reads a file with this (cleaned) header."""

@@ -57,6 +57,15 @@ class LetterboxdAdapter:
     type: str = "movies"
     family: str = "a Letterboxd export"
 
+    @property
+    def field_columns(self) -> dict[str, tuple[str, ...]]:
+        return {
+            "title": ("Name",),
+            "viewing_date": ("Watched Date", "Date"),
+            "year": ("Year",),
+            "imdb_id": (IMDB_ID_COLUMN,),
+        }
+
     def matches(self, header: Sequence[str]) -> bool:
         return set(self.required_columns) <= set(header) and letterboxd_kind(header) == self.name
 

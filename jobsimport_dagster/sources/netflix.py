@@ -127,6 +127,16 @@ class NetflixAdapter:
     required_columns: tuple[str, ...] = ("Title", "Date")
     optional_columns: tuple[str, ...] = (IMDB_ID_COLUMN,)
 
+    @property
+    def field_columns(self) -> dict[str, tuple[str, ...]]:
+        # The show and its season are both read from the episode's title.
+        return {
+            "title": ("Title",),
+            "season": ("Title",),
+            "viewing_date": ("Date",),
+            "imdb_id": (IMDB_ID_COLUMN,),
+        }
+
     def matches(self, header: Sequence[str]) -> bool:
         return set(self.required_columns) <= set(header)
 

@@ -29,6 +29,16 @@ class TemplateAdapter:
             c for c in self.header if c in (self.title_column, self.season_column, self.date_column)
         )
 
+    @property
+    def field_columns(self) -> dict[str, tuple[str, ...]]:
+        return {
+            "title": (self.title_column,),
+            "season": (self.season_column,) if self.season_column else (),
+            "viewing_date": (self.date_column,),
+            "year": ("Year",),
+            "imdb_id": (IMDB_ID_COLUMN,),
+        }
+
     def matches(self, header: Sequence[str]) -> bool:
         return set(self.required_columns) <= set(header)
 

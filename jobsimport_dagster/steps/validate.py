@@ -3,7 +3,7 @@
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -29,6 +29,13 @@ _SHOWN_VALUE_CHARS = 60
 # C0 and C1 control characters except TAB, which Netflix titles contain (SOURCES.md).
 _CONTROL = r"[\x00-\x08\x0a-\x1f\x7f-\x9f]"
 _MALFORMED = "malformed"  # the frame's one non-text column: the row's width is wrong
+# The field a failed verdict of an adapter is about, to place it among the row's problems.
+_VERDICT_FIELDS = {
+    RowCode.INVALID_TITLE: "title",
+    RowCode.INVALID_DATE: "viewing_date",
+    RowCode.INVALID_YEAR: "year",
+    RowCode.INVALID_IMDB_ID: "imdb_id",
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,8 @@ def _dates_within(low: date, high: date) -> Callable[[pd.Series], pd.Series]:
 
 @lru_cache(maxsize=8)
 def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
-    """Every rule in precedence order: a row that fails several gets the first one's code.
+    """Every rule; a row that fails several reports them all (`row_outcome`), in the order of
+    the file's columns, and within one column in this order.
 
     malformed_row first (its cells are shifted, so nothing else in it can be trusted), then
     invalid_title (a bad season too: it is part of the show's title), invalid_date,
@@ -193,12 +201,47 @@ def cells_frame(chunk: RecordChunk) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(chunk.header), dtype=object)
 
 
-def find_failures(
-    chunk: RecordChunk, mapped: pd.DataFrame, import_type: str, today: date
-) -> dict[int, RowOutcome]:
-    """Run the schema lazily over the mapped columns it checks; one outcome per bad row."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a row: where it sits in the file's columns, and what it is.
+
+    `column` is the position in the header of the cell the problem is about (-1: the row as a
+    whole); `rank` orders the problems of one cell as the rules are listed.
+    """
+
+    column: int
+    rank: int
+    code: RowCode
+    message: str
+
+
+def column_position(
+    cells: pd.DataFrame, position: int, columns: Sequence[str], *, header: Sequence[str]
+) -> int:
+    """Where in the file's columns the cell a field of this row was read from sits.
+
+    `columns` are the source columns the field is read from, the one used first leading
+    (Letterboxd's viewing date is `Watched Date` where the row has one, else `Date`); a field
+    the file has no column for sorts last.
+    """
+    present = [c for c in columns if c in header]
+    if not present:
+        return len(header)
+    used = next((c for c in present if str(cells.at[position, c]).strip()), present[0])
+    return list(header).index(used)
+
+
+def find_problems(
+    chunk: RecordChunk,
+    cells: pd.DataFrame,
+    mapped: pd.DataFrame,
+    adapter: Adapter,
+    today: date,
+) -> dict[int, list[Problem]]:
+    """Run the schema lazily over the mapped columns it checks: every failure case of every
+    row, by position, placed at the file column its value came from."""
     width = len(chunk.header)
-    schema = schema_for(import_type, today)
+    schema = schema_for(adapter.type, today)
     frame = pd.DataFrame(
         {column: mapped[column] for column in schema.columns if column in mapped}
         | {_MALFORMED: [len(cells) != width for cells in chunk.records]}
@@ -209,12 +252,12 @@ def find_failures(
         cases = errors.failure_cases
     else:
         return {}
-    rules = rules_for(import_type, today)
+    rules = rules_for(adapter.type, today)
     rank = {rule.key: i for i, rule in enumerate(rules)}
     cases = cases[cases["check"].isin(rank.keys())]
-    first = cases.assign(rank=cases["check"].map(rank)).groupby("index")["rank"].min()
-    outcomes = {}
-    for position, rule_rank in first.items():
+    pairs = sorted({(int(i), rank[c]) for i, c in zip(cases["index"], cases["check"], strict=True)})
+    problems: dict[int, list[Problem]] = {}
+    for position, rule_rank in pairs:
         rule = rules[rule_rank]
         value = str(frame.at[position, rule.column])
         message = rule.message.format(
@@ -223,8 +266,27 @@ def find_failures(
             fields=len(chunk.records[position]),
             width=width,
         )
-        outcomes[int(position)] = RowOutcome(RowStatus.FAILED, rule.code, message)
-    return outcomes
+        column = (
+            -1
+            if rule.column == _MALFORMED
+            else column_position(
+                cells, position, adapter.field_columns.get(rule.column, ()), header=chunk.header
+            )
+        )
+        problems.setdefault(position, []).append(Problem(column, rule_rank, rule.code, message))
+    return problems
+
+
+def row_outcome(problems: Sequence[Problem]) -> RowOutcome:
+    """One failed outcome naming every problem: the code of the first in the file's column
+    order, and each problem's sentence in that order (SPEC §7).
+
+    A ragged row reports only that: its cells are shifted, so nothing read from them is true.
+    """
+    ordered = sorted(problems, key=lambda p: (p.column, p.rank))
+    malformed = [p for p in ordered if p.code == RowCode.MALFORMED_ROW]
+    shown = malformed[:1] or ordered
+    return RowOutcome(RowStatus.FAILED, shown[0].code, " ".join(p.message for p in shown))
 
 
 def source_verdicts(mapped: pd.DataFrame) -> dict[int, RowOutcome]:
@@ -241,18 +303,36 @@ def source_verdicts(mapped: pd.DataFrame) -> dict[int, RowOutcome]:
 
 
 def check_chunk(chunk: RecordChunk, adapter: Adapter, *, today: date) -> CheckedChunk:
-    """Map a chunk with its adapter and validate it.
+    """Map a chunk with its adapter, validate it, and give each bad row one outcome.
 
-    A verdict of the adapter comes before the schema's checks but after `malformed_row`: a
-    ragged row's cells are shifted, so nothing read from them can be trusted.
+    A skip verdict of the adapter (`not_a_show`) settles its row unless the row is ragged. A
+    failed verdict (a Netflix date the file's order cannot read) is one more problem of the row,
+    in place of the schema's own finding of that code (the verdict says more).
     """
     cells = cells_frame(chunk)
     mapped = adapter.map_frame(cells)
-    outcomes = find_failures(chunk, mapped, adapter.type, today)
+    problems = find_problems(chunk, cells, mapped, adapter, today)
+    outcomes = {}
     for position, verdict in source_verdicts(mapped).items():
-        found = outcomes.get(position)
-        if found is None or found.code != RowCode.MALFORMED_ROW:
+        found = problems.get(position, [])
+        if any(p.code == RowCode.MALFORMED_ROW for p in found):
+            continue
+        if verdict.status != RowStatus.FAILED:
             outcomes[position] = verdict
+            problems.pop(position, None)
+            continue
+        field = _VERDICT_FIELDS.get(verdict.code)
+        column = (
+            -1
+            if field is None
+            else column_position(
+                cells, position, adapter.field_columns.get(field, ()), header=chunk.header
+            )
+        )
+        problems[position] = [p for p in found if p.code != verdict.code] + [
+            Problem(column, -1, RowCode(verdict.code), verdict.message or "")
+        ]
+    outcomes |= {position: row_outcome(found) for position, found in problems.items()}
     return CheckedChunk(chunk, cells, mapped, outcomes)
 
 

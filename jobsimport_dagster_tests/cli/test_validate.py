@@ -49,19 +49,25 @@ def test_validate_reports_each_bad_row_and_exits_1(tmp_path: Path) -> None:
         + '"   ",2009,2024-01-01,\n'
         + "Up,2009,2023-02-30,\n"
         + "Up,19xx,2024-01-01,\n"
-        + '=HYPERLINK("x"),2009,2024-01-01,\n',
+        + '=HYPERLINK("x"),2009,2024-01-01,\n'
+        # several problems: all named at once, the Year column's first
+        + "Up,19xx,2023-02-30,nm1\n",
         encoding="utf-8",
     )
     code, output = validate(path)
     latest_year = datetime.now(UTC).year + 5  # the year rule's horizon, as validate has it
+    bad_year = f"The year '19xx' is not a year from 1870 to {latest_year}."
+    bad_date = "The date '2023-02-30' is not a real date in YYYY-MM-DD form."
     assert code == 1
     assert output.splitlines() == [
         "line 3: malformed_row: The row has 5 fields but the header has 4.",
         "line 4: invalid_title: The title is empty or only spaces.",
-        "line 5: invalid_date: The date '2023-02-30' is not a real date in YYYY-MM-DD form.",
-        f"line 6: invalid_year: The year '19xx' is not a year from 1870 to {latest_year}.",
+        f"line 5: invalid_date: {bad_date}",
+        f"line 6: invalid_year: {bad_year}",
+        f"line 8: invalid_year: {bad_year} {bad_date} "
+        "The IMDb ID 'nm1' is not of the form tt1234567.",
         "source: template (movies)",
-        "rows: 6, valid: 2, invalid: 4",
+        "rows: 7, valid: 2, invalid: 5",
     ]
 
 

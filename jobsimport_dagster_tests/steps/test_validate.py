@@ -1,5 +1,6 @@
-"""Validation: each bad row gets one clear outcome; good rows are stored with their seed."""
+"""Validation: each bad row gets one outcome naming all its problems; good rows are stored."""
 
+import csv
 import uuid
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from jobsimport_dagster.sources.base import Adapter
 from jobsimport_dagster.sources.letterboxd import DIARY
 from jobsimport_dagster.sources.netflix import NETFLIX
 from jobsimport_dagster.sources.template import MOVIES_TEMPLATE, SHOWS_TEMPLATE
+from jobsimport_dagster.steps.export import run_export
 from jobsimport_dagster.steps.validate import check_file, run_validate
 
 TODAY = date(2025, 1, 1)
@@ -91,12 +93,6 @@ def outcomes(tmp_path: Path, header: str, rows: list[str], adapter: Adapter) -> 
         # precedence: a ragged row is malformed whatever else is wrong
         (",19xx,2023-02-30,nm1,extra", RowCode.MALFORMED_ROW,
          "The row has 5 fields but the header has 4."),
-        # precedence: title before date before year before IMDb ID
-        (" ,19xx,2023-02-30,nm1", RowCode.INVALID_TITLE, "The title is empty or only spaces."),
-        ("Up,19xx,2023-02-30,nm1", RowCode.INVALID_DATE,
-         "The date '2023-02-30' is not a real date in YYYY-MM-DD form."),
-        ("Up,19xx,2024-01-01,nm1", RowCode.INVALID_YEAR,
-         "The year '19xx' is not a year from 1870 to 2030."),
     ],
 )  # fmt: skip
 def test_a_bad_movies_row_gets_one_clear_outcome(
@@ -138,16 +134,17 @@ def test_a_quirky_but_valid_movies_row_passes(tmp_path: Path, row: str) -> None:
     ("row", "code", "message"),
     [
         # season zero
-        ("Severance,0,2025-01-17,", RowCode.INVALID_TITLE,
+        ("Severance,0,2024-01-17,", RowCode.INVALID_TITLE,
          "The season '0' is not a whole number from 1 to 999."),
         # a season label instead of a number
-        ("Severance,Part 2,2025-01-17,", RowCode.INVALID_TITLE,
+        ("Severance,Part 2,2024-01-17,", RowCode.INVALID_TITLE,
          "The season 'Part 2' is not a whole number from 1 to 999."),
         # no season
-        ("Severance,,2025-01-17,", RowCode.INVALID_TITLE,
+        ("Severance,,2024-01-17,", RowCode.INVALID_TITLE,
          "The season '' is not a whole number from 1 to 999."),
-        # the show's title comes before its season
-        (",x,2025-01-17,", RowCode.INVALID_TITLE, "The title is empty or only spaces."),
+        # the show's title comes before its season; both are named
+        (",x,2024-01-17,", RowCode.INVALID_TITLE,
+         "The title is empty or only spaces. The season 'x' is not a whole number from 1 to 999."),
         # the started date is checked like a viewing date
         ("Severance,2,2025-02-30,", RowCode.INVALID_DATE,
          "The date '2025-02-30' is not a real date in YYYY-MM-DD form."),
@@ -157,6 +154,53 @@ def test_a_bad_shows_row_gets_one_clear_outcome(
     tmp_path: Path, row: str, code: RowCode, message: str
 ) -> None:
     assert outcomes(tmp_path, SHOWS, [row], SHOWS_TEMPLATE) == [(2, code, message)]
+
+
+BAD_TITLE = "The title is empty or only spaces."
+BAD_YEAR = "The year '19xx' is not a year from 1870 to 2030."
+BAD_DATE = "The date '2023-02-30' is not a real date in YYYY-MM-DD form."
+BAD_ID = "The IMDb ID 'nm1' is not of the form tt1234567."
+RENAME = (
+    "could be day/month or month/day and the file's dates do not settle which; rename the "
+    "file to end -dmy.csv (day first) or -mdy.csv (month first) and drop it again."
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "adapter", "code", "message"),
+    [
+        # the issue's row: a bad date and a bad year; the template's Year comes before its date
+        (MOVIES, "Up,19xx,2023-02-30,", MOVIES_TEMPLATE, RowCode.INVALID_YEAR,
+         f"{BAD_YEAR} {BAD_DATE}"),
+        # everything wrong at once: one sentence each, in the file's column order
+        (MOVIES, " ,19xx,2023-02-30,nm1", MOVIES_TEMPLATE, RowCode.INVALID_TITLE,
+         f"{BAD_TITLE} {BAD_YEAR} {BAD_DATE} {BAD_ID}"),
+        # two problems of one cell: both named, in the rules' order
+        (MOVIES, f"Up\x07{LONG_TITLE},2009,2024-01-01,", MOVIES_TEMPLATE, RowCode.INVALID_TITLE,
+         f"The title 'Up\\x07{'a' * 57}'… contains control characters. "
+         f"The title 'Up\\x07{'a' * 57}'… is 304 characters long; at most 300 fit."),
+        # a ragged row reports only that: its cells are shifted
+        (MOVIES, " ,19xx,2023-02-30,nm1,extra", MOVIES_TEMPLATE, RowCode.MALFORMED_ROW,
+         "The row has 5 fields but the header has 4."),
+        # Letterboxd's diary: Watched Date is its last column, so the year comes first
+        (DIARY_HEADER, "2024-01-02,Up,19xx,https://boxd.it/x,,,,2023-02-30", DIARY,
+         RowCode.INVALID_YEAR, f"{BAD_YEAR} {BAD_DATE}"),
+        # no Watched Date: the viewing date is Date, the diary's first column
+        (DIARY_HEADER, "2023-02-30, ,2009,https://boxd.it/x,,,,", DIARY, RowCode.INVALID_DATE,
+         f"{BAD_DATE} {BAD_TITLE}"),
+        # shows: the Season column comes before the started date
+        (SHOWS, "Severance,0,2023-02-30,nm1", SHOWS_TEMPLATE, RowCode.INVALID_TITLE,
+         "The season '0' is not a whole number from 1 to 999. "
+         f"{BAD_DATE} {BAD_ID}"),
+        # a Netflix date the file cannot read is said once, in the adapter's words
+        ("Title,Date,IMDb ID", '"Dark: Staffel 1: Lügen",03/05/2020,nm1', NETFLIX,
+         RowCode.INVALID_DATE, f"The date '03/05/2020' {RENAME} {BAD_ID}"),
+    ],
+)  # fmt: skip
+def test_a_row_with_several_problems_reports_them_all(
+    tmp_path: Path, header: str, row: str, adapter: Adapter, code: RowCode, message: str
+) -> None:
+    assert outcomes(tmp_path, header, [row], adapter) == [(2, code, message)]
 
 
 def test_fields_that_are_never_sent_never_fail_a_row(tmp_path: Path) -> None:
@@ -267,6 +311,7 @@ def test_run_validate_fails_bad_rows_and_keeps_good_ones(engine: sa.Engine, tmp_
                 "Ragged,1999,2024-05-01,,surplus",
                 '"   ",1999,2024-05-01,',
                 "Up,2009,2023-02-30,",
+                "Up,19xx,2023-02-30,",
                 '=HYPERLINK("x"),2009,2024-05-02,',
             ]
         ),
@@ -278,21 +323,36 @@ def test_run_validate_fails_bad_rows_and_keeps_good_ones(engine: sa.Engine, tmp_
             conn, job_id=job_id, path=path, adapter=MOVIES_TEMPLATE, today=TODAY, chunk_rows=2
         )
         failed = failed_rows(conn, job_id)
+        exported, _ = run_export(
+            conn, job_id=job_id, archive=path, upload_root=tmp_path, partition_key="movies-x"
+        )
         pending = rows_by_status(conn, job_id, [RowStatus.PENDING])
         stored_failed = rows_by_status(conn, job_id, [RowStatus.FAILED])
         job = get_job(conn, job_id=job_id)
     assert summary.counts == {
         "valid": 2,
-        "invalid": 3,
+        "invalid": 4,
         "invalid_date": 1,
         "invalid_title": 1,
+        "invalid_year": 1,
         "malformed_row": 1,
     }
     assert [(f.line, f.code, f.message) for f in failed] == [
         (3, "malformed_row", "The row has 5 fields but the header has 4."),
         (4, "invalid_title", "The title is empty or only spaces."),
         (5, "invalid_date", "The date '2023-02-30' is not a real date in YYYY-MM-DD form."),
+        # every problem of the row, in the file's column order (Year before Watched Date)
+        (6, "invalid_year", f"{BAD_YEAR} {BAD_DATE}"),
     ]
+    # the failed-rows CSV says the same
+    assert exported is not None
+    with exported.open(encoding="utf-8", newline="") as handle:
+        exported_rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["error_code"], r["error_message"]) for r in exported_rows][3] == (
+        "6",
+        "invalid_year",
+        f"{BAD_YEAR} {BAD_DATE}",
+    )
     # the ragged row's surplus cell is kept
     assert failed[0].raw == {
         "Title": "Ragged",
@@ -304,10 +364,10 @@ def test_run_validate_fails_bad_rows_and_keeps_good_ones(engine: sa.Engine, tmp_
     # good rows around the bad ones are stored, a formula-looking title as data
     assert [(r.row_number, r.normalized_payload["title"], r.dedupe_key) for r in pending] == [
         (2, "The Matrix", "the matrix|2024-05-01"),
-        (6, '=HYPERLINK("x")', '=hyperlink("x")|2024-05-02'),
+        (7, '=HYPERLINK("x")', '=hyperlink("x")|2024-05-02'),
     ]
-    assert [(r.normalized_payload, r.dedupe_key) for r in stored_failed] == [(None, None)] * 3
-    assert job is not None and (job.total_rows, job.failed_rows, job.processed_rows) == (5, 3, 3)
+    assert [(r.normalized_payload, r.dedupe_key) for r in stored_failed] == [(None, None)] * 4
+    assert job is not None and (job.total_rows, job.failed_rows, job.processed_rows) == (6, 4, 4)
 
 
 def test_run_validate_rejects_a_file_bad_past_the_screened_head(
