@@ -132,7 +132,8 @@ def run_once(
             concurrency=concurrency, report=lambda _: None,
         )  # fmt: skip
         summary = run_insert(
-            engine, job_id=job.id, import_type="movies", dry_run=False, client=catalogue,
+            engine, job_id=job.id, import_type="movies", dry_run=False, skip_duplicates=True,
+            client=catalogue,
             read_catalogue=read_catalogue, concurrency=concurrency, report=lambda _: None,
         )  # fmt: skip
     elapsed = time.perf_counter() - started

@@ -115,3 +115,24 @@ omdb_budget = sa.Table(
     sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
     sa.Column("exhausted", sa.Boolean, nullable=False, server_default=sa.false()),
 )
+
+viewing_claims = sa.Table(
+    "viewing_claims",
+    metadata,
+    # `<type>:key:<dedupe key>` or `<type>:imdb:<IMDb ID>|<date or season>`: one holder each.
+    sa.Column("claim_key", sa.Text, primary_key=True),
+    sa.Column(
+        "row_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey(import_rows.c.id, ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "job_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey(import_jobs.c.id, ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Index("viewing_claims_row_id", "row_id"),
+)

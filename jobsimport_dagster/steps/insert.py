@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from jobsimport_dagster.clients.catalogue import CatalogueClient
 from jobsimport_dagster.codes import RowCode, RowStatus
-from jobsimport_dagster.db import claims
+from jobsimport_dagster.db import claims, viewings
 from jobsimport_dagster.errors import InsertFailed, InsertRejected, UpstreamUnavailable
 from jobsimport_dagster.models import StepSummary
 from jobsimport_dagster.steps import dedupe
@@ -89,14 +89,24 @@ class _Catalogue:
         self._client = client
         self._movies = import_type == "movies"
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         self._created: dict[tuple[str, str], str] = {}
         self._index = self._indexed(records)
+        self._read_at = float("-inf")  # when the read in use started (the run's one: unknown)
 
     def refresh(self) -> None:
+        started = time.monotonic()
         listed = self._client.list_movies() if self._movies else self._client.list_shows()
         index = self._indexed(listed)
         with self._lock:
             self._index = index
+            self._read_at = max(self._read_at, started)
+
+    def read_since(self, moment: float) -> None:
+        """Make sure the view was read after `moment` (one GET serves every waiting worker)."""
+        with self._refreshing:
+            if self._read_at < moment:
+                self.refresh()
 
     def _indexed(
         self, records: Sequence[Mapping[str, Any]]
@@ -128,8 +138,14 @@ class _Catalogue:
         return record_id
 
     def _key(self, body: Mapping[str, Any]) -> tuple[str, str]:
-        date_or_season = body["viewingDate"][:10] if self._movies else str(body["seasonNumber"])
-        return (str(body.get("imdbId") or "").lower(), date_or_season)
+        return (str(body.get("imdbId") or "").lower(), date_or_season(body))
+
+
+def date_or_season(body: Mapping[str, Any]) -> str:
+    """What tells one viewing of a title from another: a movie's date, a show's season."""
+    if "seasonNumber" in body:
+        return str(body["seasonNumber"])
+    return str(body["viewingDate"])[:10]
 
 
 def _post_once(catalogue: _Catalogue, body: Mapping[str, Any], *, attempts: int) -> str:
@@ -153,6 +169,7 @@ def run_insert(
     job_id: uuid.UUID,
     import_type: str,
     dry_run: bool,
+    skip_duplicates: bool,
     client: CatalogueClient,
     read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
     concurrency: int,
@@ -165,6 +182,10 @@ def run_insert(
     found `processing` (an earlier run died) or already in the catalogue with the same IMDb ID
     and date is not posted again. `read_catalogue` gives the run's one read of the catalogue
     (called only when there is something to post).
+
+    Unless duplicates are wanted (`skip_duplicates` off) or nothing is posted (a dry run), a
+    row first claims its viewing (`db.viewings`): one that another import is posting waits for
+    it, without holding a worker, and is skipped `already_imported` if that row succeeds.
     """
     started = time.monotonic()
     with engine.connect() as conn:
@@ -178,7 +199,17 @@ def run_insert(
         with counts_lock:
             counts[name] = counts.get(name, 0) + 1
 
-    def work(row: claims.ClaimedRow) -> claims.RowUpdate:
+    def claim_viewing(row: claims.ClaimedRow, body: Mapping[str, Any]) -> viewings.ViewingClaim:
+        keys = viewings.viewing_keys(
+            import_type,
+            dedupe_key=row.dedupe_key,
+            imdb_id=body.get("imdbId"),
+            date_or_season=date_or_season(body),
+        )
+        with engine.begin() as conn:
+            return viewings.claim_viewing(conn, row_id=row.id, job_id=job_id, keys=keys)
+
+    def work(row: claims.ClaimedRow) -> claims.RowUpdate | None:
         body = build_payload(import_type, row.normalized_payload)
         payload = {**row.normalized_payload, "body": body}
         if catalogue is None:
@@ -190,8 +221,31 @@ def run_insert(
                 error_message="dry run: not posted",
                 normalized_payload=payload,
             )
+        ours_before = row.id in was_processing
+        if skip_duplicates:
+            claimed_at = time.monotonic()
+            claim = claim_viewing(row, body)
+            if claim.verdict is viewings.ClaimVerdict.WAIT:
+                return None
+            if claim.verdict is viewings.ClaimVerdict.IMPORTED:
+                tally(RowCode.ALREADY_IMPORTED)
+                return claims.RowUpdate(
+                    id=row.id,
+                    status=RowStatus.SKIPPED,
+                    error_code=RowCode.ALREADY_IMPORTED,
+                    error_message=(
+                        f"'{body['title']}' was imported by import {claim.holder_partition_key}"
+                        f" (line {claim.holder_line})."
+                    ),
+                    normalized_payload=payload,
+                )
+            if claim.verdict is viewings.ClaimVerdict.TAKEN_OVER:
+                # The viewing was another row's, which failed or whose run died (maybe after
+                # its POST arrived): only a read made after this moment can tell.
+                catalogue.read_since(claimed_at)
+                ours_before = False
         existing = catalogue.find(body)
-        if existing is not None and row.id not in was_processing:
+        if existing is not None and not ours_before:
             tally(RowCode.EXISTS_IN_API)
             return claims.RowUpdate(
                 id=row.id,
@@ -243,15 +297,16 @@ def run_insert(
         with engine.begin() as conn:
             claims.release(conn, [r.id for r in unstarted if r.id not in was_processing])
 
-    run_rows(
-        rows,
-        work,
-        concurrency=concurrency,
-        write=write,
-        take_chunk=claim,
-        release=release,
-        progress=Progress(total=len(rows), report=report),
-    )
+    with viewings.insert_lease(engine, job_id):
+        run_rows(
+            rows,
+            work,
+            concurrency=concurrency,
+            write=write,
+            take_chunk=claim,
+            release=release,
+            progress=Progress(total=len(rows), report=report),
+        )
     return StepSummary(
         step="insert", rows_in=len(rows), counts=counts, seconds=time.monotonic() - started
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import heapq
+import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,7 +44,9 @@ class _Feed(Generic[Ref, Row]):
     """Hands rows to workers. A feeder thread takes them a chunk at a time ahead of need.
 
     Taking a chunk (a claim, a read of payloads and cached answers) is a round trip: the feeder
-    makes it while the workers are busy, keeping at least `low_water` rows waiting.
+    makes it while the workers are busy, keeping at least `low_water` rows waiting. A row whose
+    work says "not yet" is put aside and handed out again after a delay that grows each time
+    (`first_delay` doubling up to `max_delay`), so it never holds a worker while it waits.
     """
 
     def __init__(
@@ -51,8 +56,16 @@ class _Feed(Generic[Ref, Row]):
         chunk_size: int,
         low_water: int,
         take_chunk: Callable[[list[Ref]], list[Row]],
+        first_delay: float = 0.2,
+        max_delay: float = 2.0,
     ) -> None:
         self._chunks = _chunks(refs, chunk_size)
+        self._first_delay = first_delay
+        self._max_delay = max_delay
+        # A heap of (due on the monotonic clock, order of deferral, row).
+        self._deferred: list[tuple[float, int, Row]] = []
+        self._order = itertools.count()
+        self._delays: dict[int, float] = {}  # by id() of a deferred row: its next delay
         self._low_water = low_water
         self._take_chunk = take_chunk
         self._changed = threading.Condition()
@@ -82,16 +95,30 @@ class _Feed(Generic[Ref, Row]):
                 self._changed.notify_all()
 
     def next_row(self) -> Row | None:
-        """The next row to work, None once the feed is drained or stopped."""
+        """The next row to work (a deferred row once it is due first), None once every row is
+        done or the feed is stopped."""
         with self._changed:
-            while not self.waiting and not self._drained and not self._stopped:
-                self._changed.wait()
-            if self._stopped or not self.waiting:
-                return None
-            row = self.waiting.popleft()
-            if len(self.waiting) < self._low_water:
-                self._changed.notify_all()
-            return row
+            while not self._stopped:
+                now = time.monotonic()
+                if self._deferred and self._deferred[0][0] <= now:
+                    return heapq.heappop(self._deferred)[2]
+                if self.waiting:
+                    row = self.waiting.popleft()
+                    if len(self.waiting) < self._low_water:
+                        self._changed.notify_all()
+                    return row
+                if self._drained and not self._deferred:
+                    return None
+                self._changed.wait(self._deferred[0][0] - now if self._deferred else None)
+            return None
+
+    def defer(self, row: Row) -> None:
+        """Hand this row out again later: its work could not be done yet."""
+        with self._changed:
+            delay = self._delays.get(id(row), self._first_delay)
+            self._delays[id(row)] = min(delay * 2, self._max_delay)
+            heapq.heappush(self._deferred, (time.monotonic() + delay, next(self._order), row))
+            self._changed.notify_all()
 
     def stop(self) -> None:
         """No new rows: workers finish the ones they hold, the feeder stops taking chunks."""
@@ -101,13 +128,14 @@ class _Feed(Generic[Ref, Row]):
 
     def unstarted(self) -> list[Row]:
         with self._changed:
-            rows, self.waiting = list(self.waiting), deque()
+            rows = list(self.waiting) + [row for _, _, row in self._deferred]
+            self.waiting, self._deferred = deque(), []
             return rows
 
 
 def run_rows(
     refs: Sequence[Ref],
-    work: Callable[[Row], RowUpdate],
+    work: Callable[[Row], RowUpdate | None],
     *,
     take_chunk: Callable[[list[Ref]], list[Row]],
     concurrency: int,
@@ -121,7 +149,9 @@ def run_rows(
     A feeder thread passes the rows (`refs`) through `take_chunk` in chunks of at least 16,
     a little before they start (insert claims them, enrich reads their payloads and cached
     answers); only the rows it returns are worked. Each worker takes its next row as soon as
-    it is free, and the calling thread writes results with `write` in batches. A missing or
+    it is free, and the calling thread writes results with `write` in batches. A row whose
+    `work` returns None (it waits on another import) is handed out again later, without
+    holding a worker meanwhile. A missing or
     refused credential stops new rows, lets in-flight ones finish, writes, then raises: rows
     not taken keep their state. An interruption (terminate) does the same and `release`s the
     rows taken that never started.
@@ -140,6 +170,9 @@ def run_rows(
         try:
             while (row := feed.next_row()) is not None:
                 update = work(row)
+                if update is None:
+                    feed.defer(row)
+                    continue
                 with lock:
                     results.append(update)
         except BaseException as error:  # handed to the calling thread, which raises it

@@ -155,3 +155,61 @@ def test_objects_alive_when_a_step_starts_are_left_out_of_its_collections() -> N
         assert any(obj is created_during for obj in gc.get_objects())
     assert gc.get_freeze_count() == 0
     assert any(obj is long_lived for obj in gc.get_objects())
+
+
+def test_a_row_that_must_wait_is_handed_out_later_without_holding_a_worker() -> None:
+    rows = make_rows(30)
+    recorder = Recorder(work_seconds=0.01)
+    released = threading.Event()  # the other import's row settles after a while
+    attempts: dict[int, int] = {}
+
+    def work(row: ClaimedRow) -> RowUpdate | None:
+        attempts[row.line] = attempts.get(row.line, 0) + 1
+        if row.line in (2, 3) and not released.is_set():
+            return None  # its viewing is another import's, still in flight
+        return recorder.work(row)
+
+    threading.Timer(0.5, released.set).start()
+    started = time.monotonic()
+    run_rows(
+        rows,
+        work,
+        concurrency=2,
+        write=recorder.write,
+        progress=progress(len(rows)),
+        take_chunk=recorder.claim,
+        release=recorder.release,
+        flush_seconds=0.05,
+    )
+    order = [r.line for r in recorder.worked]
+    # The waiting rows did not hold the two workers: every other row was done before them.
+    assert order[-2:] == [2, 3] or order[-2:] == [3, 2]
+    assert sorted(order) == [r.line for r in rows]
+    assert sorted(u.id for u in recorder.written) == sorted(r.id for r in rows)
+    # They were tried a few times with a growing delay, not in a busy loop.
+    assert 2 <= attempts[2] <= 5 and 2 <= attempts[3] <= 5
+    assert time.monotonic() - started >= 0.5
+
+
+def test_waiting_rows_are_released_when_the_run_stops() -> None:
+    rows = make_rows(20)
+    recorder = Recorder()
+
+    def work(row: ClaimedRow) -> RowUpdate | None:
+        if row.line == 21:
+            raise RuntimeError("the token was refused")
+        return None if row.line < 6 else recorder.work(row)
+
+    with pytest.raises(RuntimeError, match="refused"):
+        run_rows(
+            rows,
+            work,
+            concurrency=1,
+            write=recorder.write,
+            progress=progress(len(rows)),
+            take_chunk=recorder.claim,
+            release=recorder.release,
+        )
+    # Rows still waiting on another import when the run stopped go back, unlost.
+    assert {2, 3, 4, 5} <= {r.line for r in recorder.released}
+    assert not {r.id for r in recorder.released} & {u.id for u in recorder.written}

@@ -192,6 +192,7 @@ def _insert(
             job_id=uuid.UUID(ticket.job_id),
             import_type=ticket.import_type,
             dry_run=ticket.dry_run,
+            skip_duplicates=ticket.skip_duplicates,
             client=catalogue.client(),
             read_catalogue=lambda: catalogue.records(ticket.import_type),
             concurrency=pipeline.concurrency,

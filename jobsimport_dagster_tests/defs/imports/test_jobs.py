@@ -332,7 +332,7 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
     assert records[2][:6] == ["Nowhere Film", "2001", "2024-01-03", "", "4", "not_found"]
 
 
-CRASH_WORKER = """
+RUN_WORKER = """
 import json, sys
 import dagster as dg
 from jobsimport_dagster.defs.imports.jobs import import_job
@@ -351,34 +351,34 @@ with dg.DagsterInstance.from_config(spec["home"]) as instance:
             "imdb": ImdbResource(base_url=spec["imdb"]),
             "catalogue": CatalogueResource(base_url=spec["catalogue"], token=spec["token"]),
         },
+        raise_on_error=False,
     )
 """
 
 
-def test_sigkill_during_insert_then_relaunch_posts_each_record_once(
-    importer: Importer, sample_data: Path, tmp_path: Path, database_url: str
-) -> None:
-    key = importer.accept(sample_data / AGOS)
-    home = tmp_path / "home"
-    home.mkdir()
-    storage_url = with_search_path(database_url, DAGSTER_SCHEMA)
-    (home / "dagster.yaml").write_text(
-        f"storage:\n  postgres:\n    postgres_url: '{storage_url}'\n", encoding="utf-8"
-    )
-    # Slow POSTs so the kill lands in the middle of the insert step.
-    importer.standins.catalogue.standin.set_faults(Faults(latency_ms=60))
+def _start_run(importer: Importer, key: str, home: Path) -> subprocess.Popen[bytes]:
+    """`import_job` for `key` in a process of its own, as a run worker runs it."""
+    if not (home / "dagster.yaml").is_file():
+        home.mkdir(exist_ok=True)
+        storage_url = with_search_path(importer.database_url, DAGSTER_SCHEMA)
+        (home / "dagster.yaml").write_text(
+            f"storage:\n  postgres:\n    postgres_url: '{storage_url}'\n", encoding="utf-8"
+        )
     urls = importer.standins.urls()
     spec = {
-        "home": str(home), "key": key, "database_url": database_url, "root": str(importer.root),
-        "omdb": urls["omdb"], "omdb_key": DEFAULT_API_KEY, "imdb": urls["imdb"],
-        "catalogue": urls["catalogue"], "token": DEFAULT_TOKEN,
+        "home": str(home), "key": key, "database_url": importer.database_url,
+        "root": str(importer.root), "omdb": urls["omdb"], "omdb_key": DEFAULT_API_KEY,
+        "imdb": urls["imdb"], "catalogue": urls["catalogue"], "token": DEFAULT_TOKEN,
     }  # fmt: skip
-    worker = subprocess.Popen([sys.executable, "-c", CRASH_WORKER, json.dumps(spec)])
+    return subprocess.Popen([sys.executable, "-c", RUN_WORKER, json.dumps(spec)])
+
+
+def _kill_once_posting(importer: Importer, worker: subprocess.Popen[bytes], posts: int) -> None:
+    """SIGKILL the worker once the catalogue holds `posts` records: in the middle of insert."""
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
-            posted = importer.standins.catalogue.standin.stats()["stored"]["movies"]
-            if posted >= 40:
+            if importer.standins.catalogue.standin.stats()["stored"]["movies"] >= posts:
                 break
             assert worker.poll() is None, "the worker ended before the kill"
             time.sleep(0.05)
@@ -387,6 +387,15 @@ def test_sigkill_during_insert_then_relaunch_posts_each_record_once(
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
+
+
+def test_sigkill_during_insert_then_relaunch_posts_each_record_once(
+    importer: Importer, sample_data: Path, tmp_path: Path
+) -> None:
+    key = importer.accept(sample_data / AGOS)
+    # Slow POSTs so the kill lands in the middle of the insert step.
+    importer.standins.catalogue.standin.set_faults(Faults(latency_ms=60))
+    _kill_once_posting(importer, _start_run(importer, key, tmp_path / "home"), posts=40)
     rows = importer.rows(key)
     assert {r["status"] for r in rows} & {"pending", "processing"}, "killed after the end"
     (run,) = importer.instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
@@ -401,6 +410,95 @@ def test_sigkill_during_insert_then_relaunch_posts_each_record_once(
     assert stats["duplicates"] == 0
     assert stats["stored"]["movies"] == len(success)
     assert not [r for r in rows if r["status"] in ("pending", "processing")]
+
+
+def _viewings_posted_once(importer: Importer, *keys: str) -> list[dict[str, Any]]:
+    """Every row of these imports ended `success` or `skipped`, each viewing was posted by
+    exactly one success row, and the catalogue holds exactly those records: the success rows."""
+    rows = [row for key in keys for row in importer.rows(key)]
+    assert {r["status"] for r in rows} <= {"success", "skipped"}, _by_status(rows)
+    success = [r for r in rows if r["status"] == "success"]
+    viewings = [
+        (r["normalized_payload"]["body"]["imdbId"], r["normalized_payload"]["body"]["viewingDate"])
+        for r in success
+    ]
+    assert len(set(viewings)) == len(viewings)
+    stats = importer.standins.catalogue.standin.stats()
+    assert stats["duplicates"] == 0
+    assert stats["stored"]["movies"] == len(success)
+    assert {r["target_record_id"] for r in success} == {
+        record["id"] for record in importer.standins.catalogue.standin.records("movies")
+    }
+    for key in keys:
+        _assert_counters_match(importer.job(key), importer.rows(key))
+    return rows
+
+
+def test_the_same_diary_imported_twice_at_once_posts_each_viewing_once(
+    importer: Importer, sample_data: Path, tmp_path: Path
+) -> None:
+    # POSTs slow enough that both runs are inserting at the same time.
+    importer.standins.catalogue.standin.set_faults(Faults(latency_ms=15))
+    first, second = (
+        importer.accept(sample_data / EXTRATONE),
+        importer.accept(sample_data / EXTRATONE),
+    )
+    workers = [_start_run(importer, key, tmp_path / "home") for key in (first, second)]
+    for worker in workers:
+        assert worker.wait(timeout=300) == 0
+    _viewings_posted_once(importer, first, second)
+    # Each viewing went to one import; the other skipped it as already imported.
+    by_line = {key: {r["row_number"]: r for r in importer.rows(key)} for key in (first, second)}
+    for line, row in by_line[first].items():
+        pair = (row["status"], by_line[second][line]["status"])
+        if "success" in pair:
+            assert sorted(pair) == ["skipped", "success"], (line, pair)
+            skipped = row if row["status"] == "skipped" else by_line[second][line]
+            assert skipped["error_code"] == "already_imported", skipped["error_message"]
+        else:  # repeats inside the file, or films the catalogue had: the same in both
+            assert row["error_code"] == by_line[second][line]["error_code"], line
+    assert all(importer.job(key).status == "completed" for key in (first, second))
+
+
+def test_a_run_killed_while_a_twin_import_waits_loses_nothing_and_posts_nothing_twice(
+    importer: Importer, sample_data: Path, tmp_path: Path
+) -> None:
+    importer.standins.catalogue.standin.set_faults(Faults(latency_ms=40))
+    first, second = importer.accept(sample_data / AGOS), importer.accept(sample_data / AGOS)
+    killed = _start_run(importer, first, tmp_path / "home")
+    survivor = _start_run(importer, second, tmp_path / "home")
+    _kill_once_posting(importer, killed, posts=60)
+    # The survivor takes over what the dead run held, after a fresh look at the catalogue.
+    assert survivor.wait(timeout=300) == 0
+    (run,) = importer.instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": first}))
+    importer.instance.report_run_canceled(run)
+    importer.standins.catalogue.standin.set_faults(Faults())
+    assert importer.run(first).success
+    rows = _viewings_posted_once(importer, first, second)
+    assert all(importer.job(key).status in ("completed", "partial") for key in (first, second))
+    assert {r["error_code"] for r in rows if r["status"] == "skipped"} >= {"already_imported"}
+
+
+def test_a_dry_run_beside_a_real_import_claims_and_posts_nothing(
+    importer: Importer, sample_data: Path, tmp_path: Path
+) -> None:
+    importer.standins.catalogue.standin.set_faults(Faults(latency_ms=15))
+    dry = importer.accept(sample_data / EXTRATONE, dry_run=True)
+    real = importer.accept(sample_data / EXTRATONE)
+    workers = [_start_run(importer, key, tmp_path / "home") for key in (dry, real)]
+    for worker in workers:
+        assert worker.wait(timeout=300) == 0
+    _viewings_posted_once(importer, dry, real)
+    dry_rows = importer.rows(dry)
+    assert not [r for r in dry_rows if r["status"] == "success"]
+    assert any(r["error_code"] == "dry_run" for r in dry_rows)
+    with importer.engine.connect() as conn:
+        claimed_by = set(
+            conn.execute(sa.text("select job_id from jobsimport.viewing_claims")).scalars()
+        )
+    assert claimed_by == {importer.job(real).id}
+    # Nothing of the real import was held back by the dry run.
+    assert not [r for r in importer.rows(real) if r["error_code"] == "already_imported"]
 
 
 def test_ambiguous_posts_are_settled_by_a_fresh_get(importer: Importer, sample_data: Path) -> None:
