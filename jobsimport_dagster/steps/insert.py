@@ -241,9 +241,10 @@ def run_insert(
                 )
             if claim.verdict is viewings.ClaimVerdict.TAKEN_OVER:
                 # The viewing was another row's, which failed or whose run died (maybe after
-                # its POST arrived): only a read made after this moment can tell.
+                # its POST arrived): only a read made after this moment can tell. A record
+                # found then is `exists_in_api`, unless this row was itself in flight when
+                # its own run died: then, as for any such row, the record is taken as its own.
                 catalogue.read_since(claimed_at)
-                ours_before = False
         existing = catalogue.find(body)
         if existing is not None and not ours_before:
             tally(RowCode.EXISTS_IN_API)
