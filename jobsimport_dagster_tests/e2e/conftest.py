@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -160,11 +161,12 @@ def _active_runs(system: System) -> list[RunSummary]:
     return [run for run in runs if run.status not in FINISHED]
 
 
-@pytest.fixture(scope="package")
-def system(
-    postgres_server_url: str, migrated_template: str, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_system(
+    postgres_server_url: str, migrated_template: str, root: Path, **variables: str
 ) -> Iterator[System]:
-    root = tmp_path_factory.mktemp("project")
+    """`jobsimport dev` in its own session, its own project root, a fresh database and fresh
+    stand-ins; `variables` are set in its environment. Stopped with SIGTERM at the end."""
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", root / "dagster.yaml")
     port = free_port()
     token = f"e2e-{secrets.token_hex(12)}"
@@ -190,6 +192,7 @@ def system(
             IMDB_API_URL=urls["imdb"],
             ASHISHDOTME_API_URL=urls["catalogue"],
             ASHISHDOTME_TOKEN=DEFAULT_TOKEN,
+            **variables,
         )
         log = root / "jobsimport-dev.log"
         with log.open("wb") as log_file:
@@ -226,6 +229,15 @@ def system(
             engine.dispose()
         # Stopped by SIGTERM, `jobsimport dev` stops its daemon and code server and exits 0.
         assert process.returncode == 0, running.log_tail()
+
+
+@pytest.fixture(scope="package")
+def system(
+    postgres_server_url: str, migrated_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
+    root = tmp_path_factory.mktemp("project")
+    with running_system(postgres_server_url, migrated_template, root) as running:
+        yield running
 
 
 @dataclass(frozen=True)
