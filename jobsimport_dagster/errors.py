@@ -70,6 +70,14 @@ class DagsterApiError(JobsimportError):
     """Dagster's GraphQL API could not be reached, refused the token, or answered an error."""
 
 
+class DagsterUnreachable(DagsterApiError):
+    """Nothing answers at the web server's address: the system is not running there."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(f"nothing answers at {base_url}")
+        self.base_url = base_url
+
+
 class UnknownPartition(DagsterApiError):
     """Partition keys that `import_files` does not have: nothing was launched for any of them."""
 

@@ -8,6 +8,7 @@ from jobsimport_dagster.cli.dev import dev_command
 from jobsimport_dagster.cli.launch import launch_command
 from jobsimport_dagster.cli.migrate import migrate_command
 from jobsimport_dagster.cli.retry_failed import retry_failed_command
+from jobsimport_dagster.cli.rows import rows_command
 from jobsimport_dagster.cli.status import status_command
 from jobsimport_dagster.cli.submit import submit_command
 from jobsimport_dagster.cli.validate import template_command, validate_command
@@ -29,5 +30,6 @@ for command in (
     retry_failed_command,
     status_command,
     created_command,
+    rows_command,
 ):
     main.add_command(command)

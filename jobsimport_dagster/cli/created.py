@@ -2,10 +2,10 @@
 
 import click
 
-from jobsimport_dagster.cli.dagster_api import database, partition_key_argument, render_table
+from jobsimport_dagster.cli.dagster_api import partition_key_argument, render_table
+from jobsimport_dagster.cli.reach import command_settings, demo_option, open_database
 from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.db import jobs, rows
-from jobsimport_dagster.settings import Settings
 
 
 def posted_title(row: rows.StoredRow) -> str:
@@ -16,9 +16,10 @@ def posted_title(row: rows.StoredRow) -> str:
 
 @click.command("created")
 @partition_key_argument
-def created_command(partition_key: str) -> None:
+@demo_option
+def created_command(partition_key: str, demo: bool) -> None:
     """List the records PARTITION_KEY created in api.ashish.me: line, title, target_record_id."""
-    engine = database(Settings.from_env())
+    engine = open_database(command_settings(demo=demo), demo=demo)
     try:
         with engine.connect() as conn:
             job = jobs.get_job(conn, partition_key=partition_key)

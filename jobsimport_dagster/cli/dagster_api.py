@@ -4,39 +4,44 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import click
-import sqlalchemy as sa
 
+from jobsimport_dagster.cli.reach import SystemUnavailable, server_url, what_to_start
 from jobsimport_dagster.clients.dagster_graphql import DagsterGraphQLClient
-from jobsimport_dagster.db.engine import resolve_database_url
-from jobsimport_dagster.errors import DagsterApiError
+from jobsimport_dagster.errors import DagsterApiError, DagsterUnreachable
 from jobsimport_dagster.settings import Settings
-
-DEFAULT_URL = "http://127.0.0.1:3000"
 
 url_option = click.option(
     "--url",
-    default=DEFAULT_URL,
-    show_default=True,
-    help="Where `jobsimport dev` serves the UI and /graphql.",
+    default=None,
+    help=(
+        "Where the UI and /graphql are served [default: where the running `jobsimport dev` "
+        "(or, with --demo, `jobsimport demo`) serves, else http://127.0.0.1:3000]."
+    ),
 )
 partition_key_argument = click.argument("partition_key")
 
 
 @contextmanager
-def graphql_client(url: str, settings: Settings) -> Iterator[DagsterGraphQLClient]:
-    """A client sending JOBSIMPORT_UI_TOKEN; its errors become one-line CLI errors (exit 1)."""
-    client = DagsterGraphQLClient(url, settings.ui_token)
+def graphql_client(
+    url: str | None, settings: Settings, *, demo: bool = False
+) -> Iterator[DagsterGraphQLClient]:
+    """A client sending JOBSIMPORT_UI_TOKEN at `--url` (or the running system's address).
+
+    Nothing answering there is SystemUnavailable (one sentence, exit 2); any other error of
+    the API is a one-line CLI error (exit 1).
+    """
+    client = DagsterGraphQLClient(server_url(settings, url), settings.ui_token)
     try:
         yield client
+    except DagsterUnreachable as error:
+        raise SystemUnavailable(
+            f"nothing answers at {error.base_url}: start {what_to_start(demo=demo)}"
+            + ("" if url else " (or pass --url where it serves)")
+        ) from None
     except DagsterApiError as error:
         raise click.ClickException(str(error)) from None
     finally:
         client.close()
-
-
-def database(settings: Settings) -> sa.Engine:
-    """The import tables' database (DATABASE_URL, or the embedded server `dev` started)."""
-    return sa.create_engine(resolve_database_url(settings), poolclass=sa.NullPool)
 
 
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -3,13 +3,14 @@
 import click
 
 from jobsimport_dagster.cli.dagster_api import graphql_client, render_table, url_option
-from jobsimport_dagster.settings import Settings
+from jobsimport_dagster.cli.reach import command_settings, demo_option
 
 
 @click.command("retry-failed")
 @click.argument("partition_keys", nargs=-1)
 @url_option
-def retry_failed_command(partition_keys: tuple[str, ...], url: str) -> None:
+@demo_option
+def retry_failed_command(partition_keys: tuple[str, ...], url: str | None, demo: bool) -> None:
     """Re-execute every partition whose latest run failed, or the PARTITION_KEYS named.
 
     Each retry re-executes the failed run with all its steps, so its rows that are pending
@@ -17,7 +18,7 @@ def retry_failed_command(partition_keys: tuple[str, ...], url: str) -> None:
     twice. A named key whose run did not fail (or was not terminated) is left as it is; an
     unknown key is refused and nothing is launched.
     """
-    with graphql_client(url, Settings.from_env()) as client:
+    with graphql_client(url, command_settings(demo=demo), demo=demo) as client:
         retries = client.retry_failed(partition_keys=partition_keys)
     if not retries:
         click.echo("no partition's latest run failed: nothing to retry")

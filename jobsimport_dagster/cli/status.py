@@ -4,15 +4,10 @@ from collections import Counter
 
 import click
 
-from jobsimport_dagster.cli.dagster_api import (
-    database,
-    graphql_client,
-    render_table,
-    url_option,
-)
+from jobsimport_dagster.cli.dagster_api import graphql_client, render_table, url_option
+from jobsimport_dagster.cli.reach import command_settings, demo_option, open_database
 from jobsimport_dagster.clients.dagster_graphql import RunSummary
 from jobsimport_dagster.db import jobs, rows
-from jobsimport_dagster.settings import Settings
 from jobsimport_dagster.steps.export import failed_csv_path
 
 HEADERS = [
@@ -46,14 +41,15 @@ def status_row(job: jobs.ImportJob, run: RunSummary | None) -> list[object]:
 @click.command("status")
 @click.argument("partition_key", required=False)
 @url_option
-def status_command(partition_key: str | None, url: str) -> None:
+@demo_option
+def status_command(partition_key: str | None, url: str | None, demo: bool) -> None:
     """Show imports (the 200 newest, or PARTITION_KEY) with their counters and latest run.
 
     For one import, also its failed rows by code and the path of its failed-rows CSV. When
     the web server does not answer, the counters are shown without the runs.
     """
-    settings = Settings.from_env()
-    engine = database(settings)
+    settings = command_settings(demo=demo)
+    engine = open_database(settings, demo=demo)
     failed_codes: Counter[str] = Counter()
     try:
         with engine.connect() as conn:
@@ -68,7 +64,7 @@ def status_command(partition_key: str | None, url: str) -> None:
     finally:
         engine.dispose()
     try:
-        with graphql_client(url, settings) as client:
+        with graphql_client(url, settings, demo=demo) as client:
             runs = client.latest_runs(partition_keys=[partition_key] if partition_key else None)
     except click.ClickException as error:
         click.echo(f"runs not shown: {error.message}", err=True)

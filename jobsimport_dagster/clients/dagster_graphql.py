@@ -8,11 +8,12 @@ from typing import Any
 
 import requests
 
-from jobsimport_dagster.errors import DagsterApiError, UnknownPartition
+from jobsimport_dagster.errors import DagsterApiError, DagsterUnreachable, UnknownPartition
 
 LOCATION = "jobsimport_dagster"
 REPOSITORY = "__repository__"
 JOB = "import_job"
+SENSOR = "upload_sensor"
 PARTITION_TAG = "dagster/partition"
 IMPORT_TAG_PREFIX = "jobsimport/"
 # A partition whose latest run ended so has rows left to do (SPEC §9). `retry-failed` without
@@ -86,6 +87,16 @@ query ImportResults($partitionKey: String!) {
         }
       }
     }
+    ... on Error { message }
+  }
+}
+"""
+
+SENSOR_QUERY = """
+query UploadSensor($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) {
+    __typename
+    ... on Sensor { sensorState { status } }
     ... on Error { message }
   }
 }
@@ -265,6 +276,12 @@ class DagsterGraphQLClient:
             if any(kind in entry for kind in kinds)
         }
 
+    def sensor_status(self) -> str:
+        """Dagster's state of `upload_sensor`: RUNNING when it takes dropped files, else STOPPED."""
+        selector = {**REPOSITORY_SELECTOR, "sensorName": SENSOR}
+        data = self.execute(SENSOR_QUERY, {"selector": selector})
+        return str(_expect(data["sensorOrError"], "Sensor")["sensorState"]["status"])
+
     def execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """POST one GraphQL document; transport, auth and GraphQL errors raise DagsterApiError."""
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
@@ -276,9 +293,7 @@ class DagsterGraphQLClient:
                 timeout=self._timeout,
             )
         except requests.ConnectionError:
-            raise DagsterApiError(
-                f"nothing answers at {self.base_url}: is `jobsimport dev` running there?"
-            ) from None
+            raise DagsterUnreachable(self.base_url) from None
         except requests.Timeout:
             raise DagsterApiError(f"{self.base_url} did not answer in time") from None
         if response.status_code == 401:

@@ -1,0 +1,177 @@
+"""The rows of one import as users list them (`jobsimport rows`, the console's rows API):
+filtered by status and code, searched by title and code, a page at a time."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from jobsimport_dagster.db.tables import import_rows
+
+# Search ignores case and accents on any PostgreSQL 13+ with a UTF-8 database and no extension
+# (`unaccent` is not in the embedded server): decompose (NFD), drop the combining accents,
+# lower(), then fold the few letters that have no decomposition or fold to two letters.
+# Python folds the search text the same way, step for step.
+COMBINING_MARKS = "[\u0300-\u036f]"
+_COMBINING = re.compile(COMBINING_MARKS)
+_SINGLE_LETTERS = ("øłđħı", "oldhi")
+_TWO_LETTERS = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th"))
+_PYTHON_FOLD = str.maketrans(*_SINGLE_LETTERS)
+
+
+def fold_text(text: str) -> str:
+    """Text as search compares it: lower case, accents dropped (`Amélie` -> `amelie`)."""
+    folded = _COMBINING.sub("", unicodedata.normalize("NFD", text)).lower()
+    folded = folded.translate(_PYTHON_FOLD)
+    for letter, letters in _TWO_LETTERS:
+        folded = folded.replace(letter, letters)
+    return folded
+
+
+def folded(expression: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The SQL twin of `fold_text`."""
+    decomposed = sa.func.normalize(expression, sa.literal_column("NFD"))
+    result: sa.ColumnElement[str] = sa.func.translate(
+        sa.func.lower(sa.func.regexp_replace(decomposed, COMBINING_MARKS, "", "g")),
+        *_SINGLE_LETTERS,
+    )
+    for letter, letters in _TWO_LETTERS:
+        result = sa.func.replace(result, letter, letters)
+    return result
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text(payload: Any, key: str) -> sa.ColumnElement[str]:
+    """A text field of a jsonb payload, blank as NULL."""
+    return sa.func.nullif(sa.func.btrim(payload[key].astext), "")
+
+
+def title_expression(import_type: str) -> sa.ColumnElement[str]:
+    """The row's title as the user knows it: from the normalized payload of a valid row
+    (shows: `<show> Season <n>`, as posted), else from the file's own title column."""
+    seed, raw = import_rows.c.normalized_payload, import_rows.c.raw_payload
+    from_file = [_text(raw, "Title"), _text(raw, "Name")]
+    if import_type == "shows":
+        show = sa.func.concat_ws(" Season ", _text(seed, "show"), _text(seed, "season"))
+        raw_show = sa.func.concat_ws(" Season ", _text(raw, "Show"), _text(raw, "Season"))
+        return sa.func.coalesce(sa.func.nullif(show, ""), sa.func.nullif(raw_show, ""), *from_file)
+    return sa.func.coalesce(_text(seed, "title"), *from_file)
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """What to list: filters (None: any), free-text search, and the page."""
+
+    status: str | None = None
+    code: str | None = None
+    search: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class ListedRow:
+    """One row as `jobsimport rows --format json` and `/api/imports/{key}/rows` show it."""
+
+    line: int
+    status: str
+    error_code: str | None
+    error_message: str | None
+    title: str | None
+    year: int | None
+    viewing_date: str | None
+    imdb_id: str | None  # the IMDb ID of the match, else the one the row gave
+    target_record_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RowPage:
+    """A page of rows and how many rows match the query in all."""
+
+    rows: list[ListedRow]
+    total: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """`{"rows": [...], "total": N}`: the JSON object of SPEC §11."""
+        return {"rows": [row.as_dict() for row in self.rows], "total": self.total}
+
+
+def _year(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def list_rows(
+    conn: sa.Connection, *, job_id: uuid.UUID, import_type: str, query: RowQuery
+) -> RowPage:
+    """The page of the import's rows that match, by line; `total` counts every match."""
+    seed, raw = import_rows.c.normalized_payload, import_rows.c.raw_payload
+    title = title_expression(import_type)
+    conditions = [import_rows.c.job_id == job_id]
+    if query.status:
+        conditions.append(import_rows.c.status == query.status)
+    if query.code:
+        conditions.append(import_rows.c.error_code == query.code)
+    if query.search and query.search.strip():
+        pattern = _like_pattern(fold_text(query.search.strip()))
+        conditions.append(
+            sa.or_(
+                folded(title).like(pattern, escape="\\"),
+                folded(sa.func.coalesce(import_rows.c.error_code, "")).like(pattern, escape="\\"),
+            )
+        )
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(import_rows).where(*conditions)
+    ).scalar_one()
+    page = conn.execute(
+        sa.select(
+            import_rows.c.row_number,
+            import_rows.c.status,
+            import_rows.c.error_code,
+            import_rows.c.error_message,
+            title.label("title"),
+            sa.func.coalesce(_text(seed, "year"), _text(raw, "Year")).label("year"),
+            sa.func.coalesce(
+                _text(seed, "viewing_date"),
+                _text(raw, "Watched Date"),
+                _text(raw, "Started Date"),
+                _text(raw, "Date"),
+            ).label("viewing_date"),
+            sa.func.coalesce(
+                sa.func.nullif(seed["match"]["imdb_id"].astext, ""),
+                _text(seed, "imdb_id"),
+                _text(raw, "IMDb ID"),
+            ).label("imdb_id"),
+            import_rows.c.target_record_id,
+        )
+        .where(*conditions)
+        .order_by(import_rows.c.row_number)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    rows = [
+        ListedRow(
+            line=r.row_number,
+            status=r.status,
+            error_code=r.error_code,
+            error_message=r.error_message,
+            title=r.title,
+            year=_year(r.year),
+            viewing_date=r.viewing_date,
+            imdb_id=r.imdb_id,
+            target_record_id=r.target_record_id,
+        )
+        for r in page
+    ]
+    return RowPage(rows=rows, total=total)
