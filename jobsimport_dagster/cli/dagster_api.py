@@ -30,7 +30,7 @@ def graphql_client(
     Nothing answering there is SystemUnavailable (one sentence, exit 2); any other error of
     the API is a one-line CLI error (exit 1).
     """
-    client = DagsterGraphQLClient(server_url(settings, url), settings.ui_token)
+    client = DagsterGraphQLClient(server_url(settings, url, demo=demo), settings.ui_token)
     try:
         yield client
     except DagsterUnreachable as error:

@@ -122,10 +122,23 @@ def open_database(settings: Settings, *, demo: bool) -> sa.Engine:
     return engine
 
 
-def server_url(settings: Settings, url: str | None) -> str:
-    """`--url` when given, else where the running system of these settings serves, else the
-    default port."""
+def server_url(settings: Settings, url: str | None, *, demo: bool = False) -> str:
+    """`--url` when given, else where the running system of these settings serves.
+
+    With nothing recorded: `--demo` stops there (the default port may be `jobsimport dev`'s,
+    the wrong system); otherwise the default port, unless the demo is what serves there.
+    """
     if url:
         return url
     record = read_server_record(settings)
-    return record.url if record is not None else DEFAULT_URL
+    if record is not None:
+        return record.url
+    if demo:
+        raise SystemUnavailable("the demo is not running: start `jobsimport demo`")
+    demo_record = read_server_record(demo_settings(settings))
+    if demo_record is not None and demo_record.url == DEFAULT_URL:
+        raise SystemUnavailable(
+            f"`jobsimport dev` is not running (the demo serves {DEFAULT_URL}): start "
+            "`jobsimport dev`, or add --demo to work on the demo"
+        )
+    return DEFAULT_URL

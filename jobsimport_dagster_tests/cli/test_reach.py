@@ -192,6 +192,24 @@ def test_demo_commands_go_where_the_demo_serves(
     )
 
 
+def test_demo_commands_with_no_demo_serving_never_fall_back_to_dev(tmp_path: Path) -> None:
+    # port 3000 is `jobsimport dev`'s too: --demo must not launch into the wrong system
+    code, output = run(tmp_path, "launch", KEY, "--demo")
+    assert code == 2
+    assert assert_one_sentence(output) == "the demo is not running: start `jobsimport demo`"
+
+
+def test_without_demo_the_demo_on_the_default_port_is_not_taken_for_dev(tmp_path: Path) -> None:
+    demo = demo_settings(Settings.from_env({}, project_root=tmp_path))
+    with recorded_server(demo, host="127.0.0.1", port=3000):
+        code, output = run(tmp_path, "retry-failed")
+    assert code == 2
+    assert assert_one_sentence(output) == (
+        "`jobsimport dev` is not running (the demo serves http://127.0.0.1:3000): start "
+        "`jobsimport dev`, or add --demo to work on the demo"
+    )
+
+
 def test_the_server_record_lives_while_the_system_serves(tmp_path: Path) -> None:
     settings = Settings.from_env({}, project_root=tmp_path)
     assert server_url(settings, None) == "http://127.0.0.1:3000"  # nothing recorded
