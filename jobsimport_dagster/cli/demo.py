@@ -21,6 +21,10 @@ from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
 from jobsimport_dagster.system import serve, start
 
 SAMPLE = Path(__file__).with_name("demo_diary.csv")
+# The sample's one title the stand-ins do not know (OMDb lists the film as `Amélie`): the row
+# fails `not_found`, and filling in its `IMDb ID` in the failed-rows CSV imports it.
+UNKNOWN_TITLES = ("The Fabulous Destiny of Amélie Poulain",)
+FIX_IMDB_ID = "tt0211915"
 
 
 def demo_settings(settings: Settings, urls: dict[str, str] | None = None) -> Settings:
@@ -62,7 +66,14 @@ def demo_environ(settings: Settings) -> dict[str, str]:
 def demo_command(host: str, port: int) -> None:
     """Run everything offline: stand-ins for OMDb, IMDb and api.ashish.me, a sample import."""
     standins = subprocess.Popen(
-        [sys.executable, "-m", "jobsimport_dagster.standins"], stdout=subprocess.PIPE, text=True
+        [
+            sys.executable,
+            "-m",
+            "jobsimport_dagster.standins",
+            *(f"--not-found={title}" for title in UNKNOWN_TITLES),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert standins.stdout is not None

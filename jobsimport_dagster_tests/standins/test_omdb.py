@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from jobsimport_dagster.cli.demo import FIX_IMDB_ID, UNKNOWN_TITLES
+from jobsimport_dagster.sources.template import MOVIES_TEMPLATE, SHOWS_TEMPLATE, TemplateAdapter
 from jobsimport_dagster.standins.omdb import (
     DEFAULT_API_KEY,
     FIXTURES,
@@ -194,3 +196,33 @@ def test_not_found_titles_and_limit_are_configurable_over_http(omdb: RunningStan
     assert _ask(omdb, t="Up").json()["Error"] == "Movie not found!"
     assert requests.post(url, json={"daily_limit": "lots"}, timeout=5).status_code == 400
     assert requests.post(url, json={"colour": "red"}, timeout=5).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("template", "title", "kind"),
+    [
+        # `jobsimport template movies` prints The Matrix with its IMDb ID
+        (MOVIES_TEMPLATE, "The Matrix", "movie"),
+        # `jobsimport template shows` prints Severance with its IMDb ID
+        (SHOWS_TEMPLATE, "Severance", "series"),
+    ],
+)
+def test_the_templates_example_ids_are_known(
+    omdb: RunningStandin, template: TemplateAdapter, title: str, kind: str
+) -> None:
+    imdb_id = template.example_row[template.header.index("IMDb ID")]
+    body = _ask(omdb, i=imdb_id).json()
+    assert (body["Response"], body["imdbID"], body["Title"], body["Type"]) == (
+        "True",
+        imdb_id,
+        title,
+        kind,
+    )
+    # the same record by title, as a row without its IMDb ID asks
+    assert _ask(omdb, t=title, type=kind).json()["imdbID"] == imdb_id
+
+
+def test_the_demos_fix_is_known_by_id_but_its_title_is_not(omdb: RunningStandin) -> None:
+    omdb.standin.configure(not_found=UNKNOWN_TITLES)
+    assert _ask(omdb, t=UNKNOWN_TITLES[0]).json()["Response"] == "False"
+    assert _ask(omdb, i=FIX_IMDB_ID).json()["Title"] == "Amélie"
