@@ -11,7 +11,7 @@ a run that died, and is taken over after a fresh look at the catalogue.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,6 +33,9 @@ class ClaimVerdict(StrEnum):
     TAKEN_OVER = "taken_over"  # it took a key from a row that failed or whose run died
     WAIT = "wait"  # a row of an import that is posting holds a key: try again later
     IMPORTED = "imported"  # a row of another import holding a key succeeded
+
+
+_NOT_GOING_ON = (ClaimVerdict.WAIT, ClaimVerdict.IMPORTED)
 
 
 @dataclass(frozen=True)
@@ -93,27 +96,34 @@ def is_inserting(conn: sa.Connection, job_id: uuid.UUID) -> bool:
     return bool(found)
 
 
-def claim_viewing(
-    conn: sa.Connection, *, row_id: uuid.UUID, job_id: uuid.UUID, keys: Sequence[str]
-) -> ViewingClaim:
-    """Claim every key for this row, all or none, in the caller's transaction.
+def claim_viewings(
+    conn: sa.Connection, *, job_id: uuid.UUID, wanted: Mapping[uuid.UUID, Sequence[str]]
+) -> dict[uuid.UUID, ViewingClaim]:
+    """Claim, for each of these rows of one import, every key of its viewing, all or none, in
+    the caller's transaction (a chunk of rows in one round of statements).
 
     A key held by another row is judged by that row: a success means the viewing is imported
     (IMPORTED); a row still to do in an import that is posting means WAIT; a row that failed or
     was skipped, or whose run died, gives the key up (TAKEN_OVER: the caller looks at the
-    catalogue afresh before any POST, since a dead run may have posted).
+    catalogue afresh before any POST, since a dead run may have posted). A row that does not go
+    on keeps none of the keys it asked for.
     """
-    if not keys:
-        return ViewingClaim(ClaimVerdict.HELD)
-    with conn.begin_nested() as attempt:
-        conn.execute(
-            insert(viewing_claims)
-            .values([{"claim_key": k, "row_id": row_id, "job_id": job_id} for k in keys])
-            .on_conflict_do_nothing(index_elements=[viewing_claims.c.claim_key])
-        )
-        holders = conn.execute(
+    claims = sorted((key, row_id) for row_id, keys in wanted.items() for key in keys)
+    if not claims:
+        return {row_id: ViewingClaim(ClaimVerdict.HELD) for row_id in wanted}
+    # One statement, keys in sorted order: concurrent claimers lock keys in the same order.
+    inserted = conn.execute(
+        insert(viewing_claims)
+        .values([{"claim_key": k, "row_id": r, "job_id": job_id} for k, r in claims])
+        .on_conflict_do_nothing(index_elements=[viewing_claims.c.claim_key])
+        .returning(viewing_claims.c.claim_key, viewing_claims.c.row_id)
+    ).all()
+    holders = {
+        h.claim_key: h
+        for h in conn.execute(
             sa.select(
                 viewing_claims.c.claim_key,
+                viewing_claims.c.row_id,
                 viewing_claims.c.job_id,
                 import_rows.c.status,
                 import_rows.c.row_number,
@@ -121,25 +131,54 @@ def claim_viewing(
             )
             .join(import_rows, import_rows.c.id == viewing_claims.c.row_id)
             .join(import_jobs, import_jobs.c.id == viewing_claims.c.job_id)
-            .where(viewing_claims.c.claim_key.in_(keys), viewing_claims.c.row_id != row_id)
+            .where(viewing_claims.c.claim_key.in_({k for k, _ in claims}))
             .order_by(viewing_claims.c.claim_key)
             .with_for_update(of=viewing_claims)
-        ).all()
-        if not holders:
-            return ViewingClaim(ClaimVerdict.HELD)
-        imported = next((h for h in holders if h.status == RowStatus.SUCCESS), None)
+        )
+    }
+    posting_jobs = _inserting_jobs(
+        conn, {h.job_id for h in holders.values() if h.status in _IN_FLIGHT}
+    )
+    verdicts: dict[uuid.UUID, ViewingClaim] = {}
+    taken_over: list[tuple[str, uuid.UUID]] = []
+    for row_id, keys in wanted.items():
+        others = [holders[k] for k in keys if k in holders and holders[k].row_id != row_id]
+        imported = next((h for h in others if h.status == RowStatus.SUCCESS), None)
         if imported is not None:
-            attempt.rollback()
-            return ViewingClaim(
+            verdicts[row_id] = ViewingClaim(
                 ClaimVerdict.IMPORTED, imported.partition_key, imported.row_number
             )
-        posting = {h.job_id for h in holders if h.status in _IN_FLIGHT}
-        if any(is_inserting(conn, holder_job) for holder_job in posting):
-            attempt.rollback()
-            return ViewingClaim(ClaimVerdict.WAIT)
+        elif any(h.status in _IN_FLIGHT and h.job_id in posting_jobs for h in others):
+            verdicts[row_id] = ViewingClaim(ClaimVerdict.WAIT)
+        elif others:
+            verdicts[row_id] = ViewingClaim(ClaimVerdict.TAKEN_OVER)
+            taken_over.extend((h.claim_key, row_id) for h in others)
+        else:
+            verdicts[row_id] = ViewingClaim(ClaimVerdict.HELD)
+    giving_up = {r for r, claim in verdicts.items() if claim.verdict in _NOT_GOING_ON}
+    dropped = [(k, r) for k, r in inserted if r in giving_up]
+    if dropped:
+        conn.execute(
+            sa.delete(viewing_claims).where(
+                sa.tuple_(viewing_claims.c.claim_key, viewing_claims.c.row_id).in_(dropped)
+            )
+        )
+    for key, row_id in taken_over:
         conn.execute(
             sa.update(viewing_claims)
-            .where(viewing_claims.c.claim_key.in_([h.claim_key for h in holders]))
+            .where(viewing_claims.c.claim_key == key)
             .values(row_id=row_id, job_id=job_id, claimed_at=sa.func.now())
         )
-    return ViewingClaim(ClaimVerdict.TAKEN_OVER)
+    return verdicts
+
+
+def claim_viewing(
+    conn: sa.Connection, *, row_id: uuid.UUID, job_id: uuid.UUID, keys: Sequence[str]
+) -> ViewingClaim:
+    """`claim_viewings` for one row (a row that waited tries again on its own)."""
+    return claim_viewings(conn, job_id=job_id, wanted={row_id: keys})[row_id]
+
+
+def _inserting_jobs(conn: sa.Connection, job_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of these imports that hold their insert lease now."""
+    return {job_id for job_id in job_ids if is_inserting(conn, job_id)}

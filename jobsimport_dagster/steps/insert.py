@@ -199,15 +199,26 @@ def run_insert(
         with counts_lock:
             counts[name] = counts.get(name, 0) + 1
 
-    def claim_viewing(row: claims.ClaimedRow, body: Mapping[str, Any]) -> viewings.ViewingClaim:
-        keys = viewings.viewing_keys(
+    # Viewings claimed with their chunk, by row id: (when, what was found), taken by the worker.
+    chunk_claims: dict[uuid.UUID, tuple[float, viewings.ViewingClaim]] = {}
+
+    def keys_of(row: claims.ClaimedRow) -> list[str]:
+        seed = row.normalized_payload
+        return viewings.viewing_keys(
             import_type,
             dedupe_key=row.dedupe_key,
-            imdb_id=body.get("imdbId"),
-            date_or_season=date_or_season(body),
+            imdb_id=seed["match"]["imdb_id"],
+            date_or_season=str(seed["season"]) if "season" in seed else seed["viewing_date"],
         )
+
+    def claim_viewing(row: claims.ClaimedRow) -> tuple[float, viewings.ViewingClaim]:
+        """The viewing's claim made with the row's chunk, or (after a wait) made now."""
+        if (made := chunk_claims.pop(row.id, None)) is not None:
+            return made
+        claimed_at = time.monotonic()
         with engine.begin() as conn:
-            return viewings.claim_viewing(conn, row_id=row.id, job_id=job_id, keys=keys)
+            claim = viewings.claim_viewing(conn, row_id=row.id, job_id=job_id, keys=keys_of(row))
+        return claimed_at, claim
 
     def work(row: claims.ClaimedRow) -> claims.RowUpdate | None:
         body = build_payload(import_type, row.normalized_payload)
@@ -223,8 +234,7 @@ def run_insert(
             )
         ours_before = row.id in was_processing
         if skip_duplicates:
-            claimed_at = time.monotonic()
-            claim = claim_viewing(row, body)
+            claimed_at, claim = claim_viewing(row)
             if claim.verdict is viewings.ClaimVerdict.WAIT:
                 return None
             if claim.verdict is viewings.ClaimVerdict.IMPORTED:
@@ -281,14 +291,22 @@ def run_insert(
         )
 
     def claim(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
-        """The chunk's rows marked `processing` (a dry run only reads them), with payloads."""
+        """The chunk's rows marked `processing` (a dry run only reads them), with payloads,
+        and (unless duplicates are wanted) their viewings claimed."""
         ids = [r.id for r in chunk]
         with engine.begin() as conn:
             if dry_run:
                 payloads = claims.payloads_of(conn, ids)
             else:
                 payloads = claims.claim_for_insert(conn, job_id, ids)
-        return [r.with_payload(payloads[r.id]) for r in chunk if r.id in payloads]
+            taken = [r.with_payload(payloads[r.id]) for r in chunk if r.id in payloads]
+            if skip_duplicates and not dry_run:
+                claimed_at = time.monotonic()
+                found = viewings.claim_viewings(
+                    conn, job_id=job_id, wanted={r.id: keys_of(r) for r in taken}
+                )
+                chunk_claims.update({row_id: (claimed_at, c) for row_id, c in found.items()})
+        return taken
 
     def write(updates: list[claims.RowUpdate]) -> None:
         with engine.begin() as conn:
