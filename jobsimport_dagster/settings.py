@@ -41,6 +41,7 @@ class Settings:
     omdb_api_key: str | None
     omdb_base_url: str
     omdb_daily_budget: int
+    omdb_requests_per_second: float
     imdb_api_url: str
     ashishdotme_api_url: str
     ashishdotme_token: str | None
@@ -75,6 +76,18 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
 
+        def rate(name: str, default: float) -> float:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                value = float(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+            if not value > 0:
+                raise ValueError(f"{name} must be more than 0, got {raw!r}")
+            return value
+
         upload = Path(text("JOBSIMPORT_UPLOAD_DIR", "uploads"))
         database_url = text("DATABASE_URL")
         return cls(
@@ -85,6 +98,7 @@ class Settings:
             omdb_api_key=text("OMDB_API_KEY"),
             omdb_base_url=text("OMDB_BASE_URL", DEFAULT_OMDB_BASE_URL),
             omdb_daily_budget=number("OMDB_DAILY_BUDGET", 1000),
+            omdb_requests_per_second=rate("OMDB_REQUESTS_PER_SECOND", 20.0),
             imdb_api_url=text("IMDB_API_URL", DEFAULT_IMDB_API_URL),
             ashishdotme_api_url=text("ASHISHDOTME_API_URL", DEFAULT_ASHISHDOTME_API_URL),
             ashishdotme_token=text("ASHISHDOTME_TOKEN"),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jobsimport_dagster.settings import ensure_runtime_dir
+from jobsimport_dagster.defs.resources import resources
+from jobsimport_dagster.settings import Settings, ensure_runtime_dir
 
 JOBSIMPORT = Path(sys.executable).parent / "jobsimport"
 
@@ -60,3 +61,23 @@ def test_cli_commands_print_no_runtime_dir_warning(tmp_path: Path, args: list[st
     )
     assert "RuntimeDirWarning" not in result.stderr
     assert "XDG_RUNTIME_DIR" not in result.stderr + result.stdout
+
+
+def test_omdb_requests_per_second_defaults_to_twenty_and_reaches_the_omdb_resource(
+    tmp_path: Path,
+) -> None:
+    assert Settings.from_env({}, project_root=tmp_path).omdb_requests_per_second == 20.0
+    lifted = Settings.from_env({"OMDB_REQUESTS_PER_SECOND": "250"}, project_root=tmp_path)
+    assert lifted.omdb_requests_per_second == 250.0
+    # The shipped definitions build OMDb's resource from the variable, not a constant.
+    environ = {**os.environ, "OMDB_REQUESTS_PER_SECOND": "2.5"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", environ)
+        omdb = resources().resources["omdb"]
+    assert omdb.requests_per_second == 2.5
+
+
+@pytest.mark.parametrize("raw", ["fast", "0", "-3"])
+def test_omdb_requests_per_second_must_be_a_positive_number(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ValueError, match="OMDB_REQUESTS_PER_SECOND"):
+        Settings.from_env({"OMDB_REQUESTS_PER_SECOND": raw}, project_root=tmp_path)

@@ -128,6 +128,7 @@ def resources() -> dg.Definitions:
                 base_url=settings.omdb_base_url,
                 api_key=_secret("OMDB_API_KEY", settings.omdb_api_key),
                 daily_budget=settings.omdb_daily_budget,
+                requests_per_second=settings.omdb_requests_per_second,
             ),
             "imdb": ImdbResource(base_url=settings.imdb_api_url),
             "catalogue": CatalogueResource(
