@@ -166,6 +166,9 @@ class CachedLookups:
         self._known: dict[CacheKey, CachedAnswer] = {}
         self._read: set[CacheKey] = set()
         self._unsaved: dict[CacheKey, CachedAnswer] = {}
+        # Lookups being fetched now: a row asking the same (a rewatch in the same chunk)
+        # waits for that answer instead of paying for a second call.
+        self._fetching: dict[CacheKey, threading.Event] = {}
         self.omdb_calls = 0
         self.imdb_calls = 0
         self.cache_hits = 0
@@ -238,22 +241,39 @@ class CachedLookups:
     def _cached(
         self, key: CacheKey, fetch: Callable[[], dict[str, Any] | None]
     ) -> Mapping[str, Any] | None:
-        with self._lock:
-            hit = self._known.get(key)
-            read = key in self._read
-        if hit is None and not read:
-            with self._engine.connect() as conn:
-                hit = cache.get_answers(conn, [key], now=self._now()).get(key)
-        if hit is not None:
-            self._count("cache_hits")
-            return hit.response if hit.found else None
-        answer = fetch()
-        stored = CachedAnswer(found=answer is not None, response=answer)
-        with self._lock:
-            self._known[key] = stored
-            self._read.add(key)
-            self._unsaved[key] = stored
-        return answer
+        """This run's answer, else the store's, else `fetch`'s: one fetch per key however many
+        rows ask at once (a rewatch in the same chunk waits for the first row's answer)."""
+        while True:
+            with self._lock:
+                hit = self._known.get(key)
+                if hit is not None:
+                    break
+                fetching = self._fetching.get(key)
+                if fetching is None:  # this thread is in charge of the key
+                    self._fetching[key] = threading.Event()
+                    read = key in self._read
+                    break
+            fetching.wait()  # then look again: an error there leaves the key to this thread
+        if hit is None:
+            try:
+                if not read:
+                    with self._engine.connect() as conn:
+                        hit = cache.get_answers(conn, [key], now=self._now()).get(key)
+                    with self._lock:
+                        self._read.add(key)
+                if hit is None:
+                    answer = fetch()
+                    fetched = CachedAnswer(found=answer is not None, response=answer)
+                    with self._lock:
+                        self._known[key] = self._unsaved[key] = fetched
+                    return answer
+                with self._lock:
+                    self._known[key] = hit
+            finally:
+                with self._lock:
+                    self._fetching.pop(key).set()
+        self._count("cache_hits")
+        return hit.response if hit.found else None
 
     def _count(self, counter: str) -> None:
         with self._lock:

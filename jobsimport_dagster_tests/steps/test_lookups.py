@@ -1,14 +1,16 @@
 """The OMDb day budget as runs spend it: leases from Postgres shared by threads and runs."""
 
 import threading
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from jobsimport_dagster.db import budget
 from jobsimport_dagster.errors import BudgetExhausted
-from jobsimport_dagster.steps.lookups import BudgetLease
+from jobsimport_dagster.steps.enrich import Kind
+from jobsimport_dagster.steps.lookups import BudgetLease, CachedLookups
 
 DAY = date(2026, 11, 24)
 
@@ -91,3 +93,46 @@ def test_calls_reserved_ahead_are_spent_without_another_lease(engine: sa.Engine)
     assert spend_all(lease, 64) == (60, 4)
     lease.close()
     assert calls_counted(engine) == 100
+
+
+class SlowOmdb:
+    """An OMDb client that answers `t=` after a pause and counts the calls it got."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def by_title(self, *, title: str, year: int | None, kind: str) -> dict[str, str]:
+        with self._lock:
+            self.calls += 1
+        time.sleep(0.2)
+        return {"Title": title, "Year": str(year), "imdbID": "tt0000001", "Type": kind}
+
+
+def test_rows_asking_the_same_lookup_at_once_cost_one_call(engine: sa.Engine) -> None:
+    # A film and its rewatch a few lines later are in flight together: one OMDb call.
+    omdb = SlowOmdb()
+    lookups = CachedLookups(
+        engine,
+        omdb=omdb,
+        imdb=None,
+        daily_budget=100,
+        now=lambda: datetime(2026, 11, 24, tzinfo=UTC),
+    )
+    answers: list[object] = []
+    start = threading.Barrier(6)
+
+    def ask() -> None:
+        start.wait()
+        answers.append(lookups.omdb_by_title("Up", year=2009, kind=Kind.MOVIE))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    lookups.close()
+    assert omdb.calls == 1
+    assert lookups.omdb_calls == 1 and lookups.cache_hits == 5
+    assert len(answers) == 6 and all(a == answers[0] for a in answers)
+    assert calls_counted(engine) == 1
