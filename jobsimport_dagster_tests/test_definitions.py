@@ -36,9 +36,22 @@ def test_upload_sensor_is_on_by_default() -> None:
     assert sensor.job_name == "import_job"
 
 
+def test_import_job_materializes_import_results_with_its_check() -> None:
+    # The job materializes the asset itself, so Dagster plans its partition at each run and
+    # marks it failed when the run fails (SPEC §9); the check is evaluated per partition.
+    job = defs.get_repository_def().get_job("import_job")
+    assert job.asset_layer.executable_asset_keys == {dg.AssetKey("import_results")}
+    assets_def = job.asset_layer.get(dg.AssetKey("import_results")).assets_def
+    (check,) = assets_def.check_specs
+    assert check.name == "no_failed_rows"
+    assert check.partitions_def == job.partitions_def
+
+
 def test_import_job_steps_run_in_spec_order() -> None:
     job = defs.get_repository_def().get_job("import_job")
-    order = [node.name for node in job.graph.nodes_in_topological_order]
+    (graph,) = [node.definition for node in job.graph.nodes]
+    assert graph.name == "import_results"
+    order = [node.name for node in graph.nodes_in_topological_order]
     assert order == [
         "start_import",
         "validate_rows",

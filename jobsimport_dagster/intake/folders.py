@@ -3,6 +3,7 @@
 import hashlib
 import os
 import pwd
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,9 @@ REJECTED = "rejected"
 FAILED = "failed"
 ERROR_SUFFIX = ".error.txt"
 _CHUNK = 1024 * 1024
+# `rejected/<YYYYMMDDTHHMMSS>[-<attempt>]-<name>` as `reject` names it.
+_REJECTED_NAME = re.compile(r"^(\d{8})T(\d{2})(\d{2})(\d{2})(?:-(\d+))?-(.+)$")
+NO_REASON = "no reason was recorded"
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,48 @@ def reject(root: Path, source: Path, reason: str, now: datetime) -> Path:
             continue
         _rename_new(source, target)
         return target
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A file in `rejected/`: its name as dropped, the reason told beside it, when and where."""
+
+    file_name: str
+    reason: str
+    rejected_at: str
+    path: Path
+
+
+def list_rejections(root: Path) -> list[Rejection]:
+    """Every rejected file with the sentence of its `.error.txt`, newest first."""
+    folder = root / REJECTED
+    try:
+        names = {entry.name for entry in os.scandir(folder)}
+    except FileNotFoundError:
+        return []
+    found: list[tuple[int, Rejection]] = []
+    for name in names:
+        match = _REJECTED_NAME.match(name)
+        if name.endswith(ERROR_SUFFIX) or match is None:
+            continue
+        day, hour, minute, second, attempt, file_name = match.groups()
+        if attempt and f"{day}T{hour}{minute}{second}-{file_name}" not in names:
+            # No first attempt at that second: the digits belong to the file's own name.
+            file_name, attempt = f"{attempt}-{file_name}", None
+        try:
+            note = (folder / (name + ERROR_SUFFIX)).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            note = ""
+        stamp = f"{day[:4]}-{day[4:6]}-{day[6:]} {hour}:{minute}:{second} UTC"
+        rejection = Rejection(file_name, note or NO_REASON, stamp, folder / name)
+        found.append((int(attempt or 1), rejection))
+    found.sort(key=lambda item: (item[1].rejected_at, item[0], item[1].file_name), reverse=True)
+    return [rejection for _attempt, rejection in found]
+
+
+def shown_name(name: str) -> str:
+    """A file name as printable text: bytes that were not UTF-8 (surrogates) shown as `\\xNN`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _rename_new(source: Path, target: Path) -> None:

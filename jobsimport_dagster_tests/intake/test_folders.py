@@ -138,3 +138,33 @@ def test_owner_name_is_the_user_or_the_uid(root: Path) -> None:
     assert folders.owner_name(os.getuid()) == pwd.getpwuid(os.getuid()).pw_name
     unknown = max(p.pw_uid for p in pwd.getpwall()) + 12345
     assert folders.owner_name(unknown) == str(unknown)
+
+
+def test_list_rejections_reads_each_reason_newest_first(root: Path) -> None:
+    later = datetime(2024, 6, 1, 12, 0, 5, tzinfo=UTC)
+    for name, when, reason in [
+        ("a.csv", NOW, "The file has a header line but no rows."),
+        ("a.csv", NOW, "The file is empty."),  # same name, same second: `-2` in its place
+        ("2-b.csv", later, "The file is not UTF-8 text."),  # digits of its own, not an attempt
+    ]:
+        source = root / "movies" / name
+        source.write_text("x", encoding="utf-8")
+        folders.reject(root, source, reason, when)
+    (root / "rejected" / "20240601T120006-lost.csv").write_text("x")  # its note went missing
+    found = [
+        (r.file_name, r.reason, r.rejected_at, r.path.name) for r in folders.list_rejections(root)
+    ]
+    assert found == [
+        ("lost.csv", folders.NO_REASON, "2024-06-01 12:00:06 UTC", "20240601T120006-lost.csv"),
+        ("2-b.csv", "The file is not UTF-8 text.", "2024-06-01 12:00:05 UTC",
+         "20240601T120005-2-b.csv"),
+        ("a.csv", "The file is empty.", "2024-06-01 12:00:00 UTC", "20240601T120000-2-a.csv"),
+        ("a.csv", "The file has a header line but no rows.", "2024-06-01 12:00:00 UTC",
+         "20240601T120000-a.csv"),
+    ]  # fmt: skip
+    assert folders.list_rejections(root.parent / "nowhere") == []
+
+
+def test_shown_name_prints_bytes_that_are_not_utf8() -> None:
+    assert folders.shown_name("caf\udce9.csv") == "caf\\xe9.csv"
+    assert folders.shown_name("café.csv") == "café.csv"

@@ -1,22 +1,19 @@
-"""Job `import_job`, partitioned by `import_files`: one run imports one file."""
+"""Job `import_job`, partitioned by `import_files`: one run imports one file.
+
+It materializes `import_results` (the graph of the six step ops), so Dagster's partition
+status of that asset follows the runs: a failed run is a failed partition, never a missing one.
+"""
 
 import dagster as dg
 
-from jobsimport_dagster.defs.imports.ops import (
-    dedupe_rows,
-    enrich_rows,
-    finish_import,
-    insert_rows,
-    start_import,
-    validate_rows,
+from jobsimport_dagster.defs.imports.assets import import_results
+
+import_job = dg.define_asset_job(
+    "import_job",
+    selection=dg.AssetSelection.assets(import_results),
+    description="One import: steps run in one process, one after another; state is in Postgres.",
+    executor_def=dg.in_process_executor,
 )
-from jobsimport_dagster.defs.imports.partitions import import_files
-
-
-@dg.job(partitions_def=import_files, executor_def=dg.in_process_executor)
-def import_job() -> None:
-    """One import: steps run in one process, one after another; state lives in Postgres."""
-    finish_import(insert_rows(enrich_rows(dedupe_rows(validate_rows(start_import())))))
 
 
 @dg.definitions

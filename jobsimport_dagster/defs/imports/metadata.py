@@ -6,6 +6,7 @@ import dagster as dg
 
 from jobsimport_dagster.db.jobs import ImportJob, RowCounts
 from jobsimport_dagster.db.rows import FailedRow
+from jobsimport_dagster.intake.folders import Rejection, shown_name
 from jobsimport_dagster.models import ImportTicket, StepSummary
 
 TAG_TYPE = "jobsimport/type"
@@ -14,6 +15,10 @@ TAG_FILE = "jobsimport/file"
 TAG_DRY_RUN = "jobsimport/dry_run"
 RESULTS_ASSET = dg.AssetKey("import_results")
 FAILED_ROWS_CHECK = "no_failed_rows"
+# The output of `finish_import` that carries the check's result (Dagster's name for it).
+CHECK_OUTPUT = f"{RESULTS_ASSET.to_python_identifier()}_{FAILED_ROWS_CHECK}"
+REJECTED_ASSET = dg.AssetKey("rejected_files")
+REJECTED_SHOWN = 200
 FAILED_ROWS_SHOWN = 200
 
 
@@ -105,4 +110,77 @@ def import_metadata(
     }
     if failed_csv:
         metadata["failed_rows_csv"] = dg.MetadataValue.path(failed_csv)
+    return metadata
+
+
+def accepted_metadata(job: ImportJob) -> dict[str, dg.MetadataValue]:
+    """What a partition shows from the moment `upload_sensor` accepts its file: the file, and
+    `queued` with no row yet. Recorded before the run is planned, so a run that then fails
+    leaves a failed partition whose metadata (this, and the failure observed on top of it)
+    still says what it is, its status, counters and the reason."""
+    return {
+        "status": dg.MetadataValue.text(str(job.status)),
+        "file": dg.MetadataValue.text(shown_name(job.file_name)),
+        "type": dg.MetadataValue.text(job.type),
+        "source": dg.MetadataValue.text(job.source),
+        "dry_run": dg.MetadataValue.bool(job.dry_run),
+        "file_bytes": dg.MetadataValue.int(job.file_bytes),
+        "file_sha256": dg.MetadataValue.text(job.file_sha256),
+        "total_rows": dg.MetadataValue.int(job.total_rows),
+    }
+
+
+def failure_metadata(
+    *, job: ImportJob, counts: RowCounts, reason: str
+) -> dict[str, dg.MetadataValue]:
+    """What a failed or cancelled partition shows: its status, counters and why it stopped."""
+    left = counts.pending + counts.processing
+    summary = (
+        f"**{job.file_name}** ({job.source}, {job.type}): **{job.status}**\n\n{reason}\n\n"
+        f"| total | success | failed | skipped | pending |\n|---|---|---|---|---|\n"
+        f"| {counts.total} | {counts.success} | {counts.failed} | {counts.skipped} | {left} |"
+    )
+    return {
+        "status": dg.MetadataValue.text(str(job.status)),
+        "reason": dg.MetadataValue.text(reason),
+        "total_rows": dg.MetadataValue.int(counts.total),
+        "processed_rows": dg.MetadataValue.int(counts.processed),
+        "success_rows": dg.MetadataValue.int(counts.success),
+        "failed_rows": dg.MetadataValue.int(counts.failed),
+        "skipped_rows": dg.MetadataValue.int(counts.skipped),
+        "pending_rows": dg.MetadataValue.int(left),
+        "summary": dg.MetadataValue.md(summary),
+    }
+
+
+def rejected_metadata(rejections: list[Rejection]) -> dict[str, dg.MetadataValue]:
+    """The files turned away, newest first: file, reason and where each was moved."""
+    records = [
+        dg.TableRecord(
+            {
+                "rejected_at": item.rejected_at,
+                "file": shown_name(item.file_name),
+                "reason": item.reason,
+                "moved_to": shown_name(str(item.path)),
+            }
+        )
+        for item in rejections[:REJECTED_SHOWN]
+    ]
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("rejected_at", "string"),
+            dg.TableColumn("file", "string"),
+            dg.TableColumn("reason", "string"),
+            dg.TableColumn("moved_to", "string"),
+        ]
+    )
+    metadata: dict[str, dg.MetadataValue] = {
+        "rejected_count": dg.MetadataValue.int(len(rejections)),
+        "rejected_files": dg.MetadataValue.table(records, schema=schema),
+    }
+    if rejections:
+        newest = rejections[0]
+        metadata["latest_file"] = dg.MetadataValue.text(shown_name(newest.file_name))
+        metadata["latest_reason"] = dg.MetadataValue.text(newest.reason)
+        metadata["latest_moved_to"] = dg.MetadataValue.path(shown_name(str(newest.path)))
     return metadata

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.codes import JobStatus
 from jobsimport_dagster.db import jobs
-from jobsimport_dagster.defs.imports.metadata import run_tags
+from jobsimport_dagster.defs.imports.metadata import (
+    REJECTED_ASSET,
+    RESULTS_ASSET,
+    accepted_metadata,
+    rejected_metadata,
+    run_tags,
+)
 from jobsimport_dagster.defs.imports.partitions import import_files
 from jobsimport_dagster.defs.resources import DatabaseResource, UploadFolderResource
 from jobsimport_dagster.errors import FileRejected
@@ -24,10 +30,18 @@ PARTITION_TAG = "dagster/partition"
 _RUN_CHECK_PAGE = 500
 
 
-def tick_result(imports: Sequence[jobs.ImportJob], cursor: str) -> dg.SensorResult:
-    """What a tick returns: each import's partition (added if missing) and its run, keyed by it.
+def tick_result(
+    imports: Sequence[jobs.ImportJob],
+    cursor: str,
+    rejections: Sequence[folders.Rejection] | None = None,
+) -> dg.SensorResult:
+    """What a tick returns: each import's partition (added if missing), its first record in
+    `import_results` (`queued`, see `accepted_metadata`) and its run, keyed by it; when the tick
+    rejected files, an observation of `rejected_files` listing every rejection.
 
-    `run_key` = partition key, so a request repeated after a lost tick never starts a second run.
+    The daemon reports a tick's asset events before it creates its runs, so the record always
+    comes before the run plans the partition. `run_key` = partition key, so a request repeated
+    after a lost tick never starts a second run.
     """
     keys = [job.partition_key for job in imports]
     return dg.SensorResult(
@@ -40,6 +54,22 @@ def tick_result(imports: Sequence[jobs.ImportJob], cursor: str) -> dg.SensorResu
             for job in imports
         ],
         dynamic_partitions_requests=[import_files.build_add_request(keys)] if keys else [],
+        asset_events=[
+            *(
+                dg.AssetMaterialization(
+                    RESULTS_ASSET,
+                    partition=job.partition_key,
+                    description="Accepted by upload_sensor; its run imports the rows.",
+                    metadata=accepted_metadata(job),
+                )
+                for job in imports
+            ),
+            *(
+                [dg.AssetObservation(REJECTED_ASSET, metadata=rejected_metadata(list(rejections)))]
+                if rejections is not None
+                else []
+            ),
+        ],
         cursor=cursor,
     )
 
@@ -65,12 +95,14 @@ def upload_sensor(
     folders.ensure_tree(root)
     lost = _lost_imports(context, engine, root)
     scanned = scan(folders.list_entries(root), load_cursor(context.cursor))
+    rejected: list[str] = []
     accepted = [
         job
         for candidate in scanned.candidates
-        if (job := _take(context, engine, upload_folder, candidate, now)) is not None
+        if (job := _take(context, engine, upload_folder, candidate, now, rejected)) is not None
     ]
-    return tick_result([*lost, *accepted], dump_cursor(scanned.cursor))
+    rejections = folders.list_rejections(root) if rejected else None
+    return tick_result([*lost, *accepted], dump_cursor(scanned.cursor), rejections)
 
 
 def _lost_imports(
@@ -113,8 +145,10 @@ def _take(
     upload_folder: UploadFolderResource,
     candidate: Candidate,
     now: datetime,
+    rejected: list[str],
 ) -> jobs.ImportJob | None:
-    """Screen one complete file: reject it with its reason, or register and archive it."""
+    """Screen one complete file: reject it with its reason (noted in `rejected`), or register
+    and archive it."""
     root = upload_folder.root
     path = folders.source_path(root, candidate.folder, candidate.name)
     try:
@@ -124,9 +158,10 @@ def _take(
             max_bytes=upload_folder.max_upload_bytes,
         )
         digest = folders.hash_file(path)
-    except FileRejected as rejected:
-        folders.reject(root, path, rejected.reason, now)
-        context.log.warning(f"Rejected {candidate.path!r}: {rejected.reason}")
+    except FileRejected as refusal:
+        folders.reject(root, path, refusal.reason, now)
+        context.log.warning(f"Rejected {candidate.path!r}: {refusal.reason}")
+        rejected.append(candidate.path)
         return None
     except FileNotFoundError:  # removed since the listing
         return None

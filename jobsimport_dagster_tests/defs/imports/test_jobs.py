@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.tables import DAGSTER_SCHEMA, import_rows
-from jobsimport_dagster.defs.imports.jobs import import_job
+from jobsimport_dagster.defs.imports.partitions import import_files
 from jobsimport_dagster.defs.resources import (
     CatalogueResource,
     DatabaseResource,
@@ -38,6 +38,7 @@ from jobsimport_dagster.standins.faults import Faults
 from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
 from jobsimport_dagster.standins.server import StandinGroup, start_all
 from jobsimport_dagster.steps.read import read_header
+from jobsimport_dagster_tests.defs.imports.reexecution import resolved_import_job
 
 AGOS = "letterboxd/agosvenezia_diary_2024-06-01.csv"
 EXTRATONE = "letterboxd/extratone_diary_2024_crlf.csv"
@@ -108,10 +109,9 @@ class Importer:
         return resources
 
     def run(self, key: str, *, run_config: dict[str, Any] | None = None, **overrides: Any):
-        return import_job.execute_in_process(
+        return resolved_import_job(self.resources(**overrides)).execute_in_process(
             partition_key=key,
             instance=self.instance,
-            resources=self.resources(**overrides),
             run_config=run_config or {},
             raise_on_error=False,
         )
@@ -187,12 +187,10 @@ def test_real_diary_imports_every_row_once(importer: Importer, sample_data: Path
 def test_each_run_reads_the_catalogue_once_even_with_the_same_resources(
     importer: Importer, sample_data: Path
 ) -> None:
-    resources = importer.resources()
+    job = resolved_import_job(importer.resources())
     first, second = importer.accept(sample_data / AGOS), importer.accept(sample_data / EXTRATONE)
     for key in (first, second):
-        result = import_job.execute_in_process(
-            partition_key=key, instance=importer.instance, resources=resources
-        )
+        result = job.execute_in_process(partition_key=key, instance=importer.instance)
         assert result.success
     stats = importer.standins.catalogue.standin.stats()
     assert stats["by_endpoint"]["GET /movies"] == 2
@@ -221,7 +219,8 @@ def test_dry_run_posts_nothing_then_a_real_run_imports(
     dry = [r for r in rows if r["error_code"] == "dry_run"]
     assert dry and all("body" in r["normalized_payload"] for r in dry)
     assert importer.standins.catalogue.standin.stats()["stored"]["movies"] == 0
-    result = importer.run(key, run_config={"ops": {"start_import": {"config": {"dry_run": False}}}})
+    config = {"ops": {"import_results": {"ops": {"start_import": {"config": {"dry_run": False}}}}}}
+    result = importer.run(key, run_config=config)
     assert result.success
     rows = importer.rows(key)
     assert not [r for r in rows if r["error_code"] == "dry_run"]
@@ -306,7 +305,10 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
         conn.execute(sa.text("update jobsimport.import_jobs set source='template'"))
     result = importer.run(key)
     assert result.success
-    materialization = result.asset_materializations_for_node("finish_import")[0]
+    (materialization,) = [
+        event.event_specific_data.materialization
+        for event in result.get_asset_materialization_events()
+    ]
     metadata = materialization.metadata
     assert metadata["total_rows"].value == 3
     assert metadata["success_rows"].value == 1
@@ -318,8 +320,10 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
         (3, "invalid_date"),
         (4, "not_found"),
     ]
-    check = result.get_asset_check_evaluations()[0]
-    assert check.passed is False
+    (check,) = result.get_asset_check_evaluations()
+    # partial: the partition's own check fails with a warning (SPEC §9)
+    assert (check.check_name, check.partition, check.passed) == ("no_failed_rows", key, False)
+    assert check.severity == dg.AssetCheckSeverity.WARN
     failed_csv = importer.root / "failed" / f"{key}.failed.csv"
     assert metadata["failed_rows_csv"].value == str(failed_csv)
     with failed_csv.open(encoding="utf-8", newline="") as handle:
@@ -335,14 +339,12 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
 RUN_WORKER = """
 import json, sys
 import dagster as dg
-from jobsimport_dagster.defs.imports.jobs import import_job
 from jobsimport_dagster.defs.resources import *
+from jobsimport_dagster_tests.defs.imports.reexecution import resolved_import_job
 spec = json.loads(sys.argv[1])
 with dg.DagsterInstance.from_config(spec["home"]) as instance:
-    import_job.execute_in_process(
-        partition_key=spec["key"],
-        instance=instance,
-        resources={
+    resolved_import_job(
+        {
             "database": DatabaseResource(url=spec["database_url"]),
             "upload_folder": UploadFolderResource(path=spec["root"], max_upload_bytes=10485760),
             "pipeline": PipelineResource(concurrency=4),
@@ -350,9 +352,8 @@ with dg.DagsterInstance.from_config(spec["home"]) as instance:
                                  requests_per_second=500.0),
             "imdb": ImdbResource(base_url=spec["imdb"]),
             "catalogue": CatalogueResource(base_url=spec["catalogue"], token=spec["token"]),
-        },
-        raise_on_error=False,
-    )
+        }
+    ).execute_in_process(partition_key=spec["key"], instance=instance, raise_on_error=False)
 """
 
 
@@ -610,7 +611,8 @@ def test_reexecution_from_failure_takes_the_rows_left(
     key = importer.accept(sample_data / EXTRATONE)
     with dg.execute_job(job, importer.instance, tags={"dagster/partition": key}) as first:
         assert not first.success
-        assert [e.step_key for e in first.all_events if e.is_step_failure] == ["finish_import"]
+        failed_steps = [e.step_key for e in first.all_events if e.is_step_failure]
+        assert failed_steps == ["import_results.finish_import"]
         parent = first.run_id
     assert any(r["error_code"] == "omdb_budget_exhausted" for r in importer.rows(key))
     # The next day: OMDb answers again and our day budget is fresh.
@@ -621,7 +623,7 @@ def test_reexecution_from_failure_takes_the_rows_left(
     with dg.execute_job(job, importer.instance, reexecution_options=options) as retry:
         assert retry.success
         executed = {e.step_key for e in retry.all_events if e.is_step_success}
-        assert executed == {"finish_import"}
+        assert executed == {"import_results.finish_import"}
     rows = importer.rows(key)
     assert not [r for r in rows if r["error_code"] == "omdb_budget_exhausted"]
     assert importer.job(key).status in ("completed", "partial")
@@ -661,3 +663,87 @@ def test_failed_rows_csv_with_imdb_ids_filled_in_imports_the_fixed_rows(
     body = row["normalized_payload"]["body"]
     assert (body["imdbId"], body["viewingDate"]) == ("tt0080339", "2024-01-05T00:00:00.000Z")
     assert row["row_number"] == 2  # its line in the dropped file, not the original's
+
+
+def _template_import(importer: Importer, tmp_path: Path, name: str, rows: str) -> str:
+    source = tmp_path / name
+    source.write_text(f"Title,Year,Watched Date,IMDb ID\n{rows}", encoding="utf-8")
+    key = importer.accept(source)
+    with importer.engine.begin() as conn:
+        conn.execute(
+            sa.text("update jobsimport.import_jobs set source='template' where partition_key=:k"),
+            {"k": key},
+        )
+    return key
+
+
+def _observations(importer: Importer, key: str) -> list[dg.AssetObservation]:
+    """The partition's observations of `import_results`, as stored (what the UI reads)."""
+    records = importer.instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("import_results"), asset_partitions=[key]),
+        limit=10,
+    ).records
+    return [record.asset_observation for record in records]
+
+
+def test_each_outcome_is_its_own_partition_status(importer: Importer, tmp_path: Path) -> None:
+    importer.standins.omdb.standin.configure(not_found=["Nowhere Film"])
+    completed = _template_import(importer, tmp_path, "done.csv", "Up,2009,2024-01-02,\n")
+    partial = _template_import(
+        importer, tmp_path, "some.csv", "Heat,1995,2024-01-03,\nNowhere Film,2001,2024-01-03,\n"
+    )
+    runs = {key: importer.run(key) for key in (completed, partial)}
+    assert all(result.success for result in runs.values())
+    checks = {
+        key: [(c.partition, c.passed, c.severity) for c in result.get_asset_check_evaluations()]
+        for key, result in runs.items()
+    }
+    # completed: the partition's check passed; partial: that partition's check failed (WARN)
+    assert checks[completed] == [(completed, True, dg.AssetCheckSeverity.WARN)]
+    assert checks[partial] == [(partial, False, dg.AssetCheckSeverity.WARN)]
+    # An outage while dedupe reads the catalogue: the run fails early, saying why.
+    importer.standins.catalogue.standin.set_faults(Faults(error_rate=1.0))
+    failed = _template_import(importer, tmp_path, "later.csv", "Alien,1979,2024-06-01,\n")
+    result = importer.run(failed)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "import_results.dedupe_rows"
+    assert "re-execute this partition" in str(failure.event_specific_data.error)
+    assert importer.job(failed).status == "failed"
+    (observed,) = _observations(importer, failed)
+    assert observed.partition == failed
+    assert observed.metadata["status"].value == "failed"
+    assert (observed.metadata["total_rows"].value, observed.metadata["pending_rows"].value) == (
+        1,
+        1,
+    )
+    assert "re-execute this partition" in observed.metadata["reason"].value
+    statuses = importer.instance.get_status_by_partition(
+        dg.AssetKey("import_results"), [completed, partial, failed], import_files
+    )
+    assert statuses is not None
+    assert {key: status.value for key, status in statuses.items() if status} == {
+        completed: "MATERIALIZED",
+        partial: "MATERIALIZED",
+        failed: "FAILED",
+    }
+
+
+def test_rows_left_fail_the_partition_with_the_import_metadata_observed(
+    importer: Importer, sample_data: Path
+) -> None:
+    key = importer.accept(sample_data / EXTRATONE)
+    result = importer.run(key, omdb=importer.omdb(daily_budget=20))
+    assert not result.success
+    assert not result.get_asset_materialization_events()
+    (observed,) = _observations(importer, key)
+    job = importer.job(key)
+    assert observed.metadata["status"].value == job.status
+    assert observed.metadata["failed_rows"].value == job.failed_rows > 0
+    assert "rows are left to do" in observed.metadata["reason"].value
+    assert observed.metadata["failed_rows_table"].value.records
+    statuses = importer.instance.get_status_by_partition(
+        dg.AssetKey("import_results"), [key], import_files
+    )
+    assert statuses is not None and statuses[key] is not None
+    assert statuses[key].value == "FAILED"

@@ -121,6 +121,18 @@ def test_sensor_settles_an_import_its_run_left_processing(
     status, events = _status(engine)
     assert status == expected
     assert any(run.run_id in message for message in events)
+    # The partition of import_results is observed with the status, counters and reason.
+    records = dagster_instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("import_results"), asset_partitions=[KEY]),
+        limit=5,
+    ).records
+    (observed,) = [record.asset_observation for record in records]
+    assert observed.metadata["status"].value == expected
+    assert observed.metadata["total_rows"].value == 0
+    assert run.run_id in observed.metadata["reason"].value
+    # Dagster marks a partition failed only for a FAILURE run: a terminated one is reported so.
+    after = dagster_instance.get_run_by_id(run.run_id)
+    assert after is not None and after.status == dg.DagsterRunStatus.FAILURE
 
 
 def test_sensor_leaves_an_import_the_run_settled_itself(
@@ -132,6 +144,31 @@ def test_sensor_leaves_an_import_the_run_settled_itself(
     dagster_instance.report_run_failed(run)
     import_run_failure_sensor(_failure_context(dagster_instance, run, database_url))
     assert _status(engine)[0] == JobStatus.PARTIAL
+    # The run observed its partition itself: the sensor adds nothing.
+    records = dagster_instance.fetch_observations(dg.AssetKey("import_results"), limit=5).records
+    assert records == []
+
+
+def test_a_terminated_run_a_retry_replaced_stays_cancelled(
+    dagster_instance: dg.DagsterInstance, engine: sa.Engine, database_url: str
+) -> None:
+    _job(engine, JobStatus.CANCELLED)
+    run = _run(dagster_instance, dg.DagsterRunStatus.STARTED)
+    dagster_instance.report_run_canceled(run)
+    _run(dagster_instance, dg.DagsterRunStatus.STARTED)  # the retry
+    canceled = dagster_instance.get_run_by_id(run.run_id)
+    assert canceled is not None
+    import_run_canceled_sensor(
+        dg.build_run_status_sensor_context(
+            sensor_name=import_run_canceled_sensor.name,
+            dagster_event=_event(dagster_instance, canceled, dg.DagsterEventType.RUN_CANCELED),
+            dagster_instance=dagster_instance,
+            dagster_run=canceled,
+            resources={"database": DatabaseResource(url=database_url)},
+        )
+    )
+    after = dagster_instance.get_run_by_id(run.run_id)
+    assert after is not None and after.status == dg.DagsterRunStatus.CANCELED
 
 
 def test_start_up_fails_runs_left_started_by_a_dead_process(

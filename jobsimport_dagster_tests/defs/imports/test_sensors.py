@@ -350,9 +350,43 @@ def test_tick_result_requests_each_import_by_its_key() -> None:
         [job.partition_key],
     )
     assert result.cursor == "{}"
+    # The partition's first record, reported before the run plans it: a run that then fails
+    # leaves a failed partition that still shows what it is (SPEC §9).
+    [accepted] = result.asset_events
+    assert isinstance(accepted, dg.AssetMaterialization)
+    assert (accepted.asset_key, accepted.partition) == (
+        dg.AssetKey("import_results"),
+        job.partition_key,
+    )
+    assert accepted.metadata["status"].value == "queued"
+    assert accepted.metadata["file"].value == "x.csv"
     empty = tick_result([], cursor="{}")
     assert (empty.run_requests, empty.dynamic_partitions_requests) == ([], [])
+    assert empty.asset_events == []
 
 
 def dagster_keys(tick: Tick) -> list[str]:
     return list(tick.instance.get_dynamic_partitions("import_files"))
+
+
+def test_a_tick_that_rejects_observes_rejected_files(tick: Tick, root: Path) -> None:
+    drop(root, "movies/header-only.csv", b"Title,Year,Watched Date,IMDb ID\n")
+    drop(root, "movies/caf\udce9.csv", MOVIES_TEMPLATE)  # a Latin-1 byte in the name
+    assert tick.evaluate().asset_events == []  # first sight: not complete yet
+    tick()
+    result = tick.evaluate()
+    (observation,) = result.asset_events
+    assert isinstance(observation, dg.AssetObservation)
+    assert observation.asset_key == dg.AssetKey("rejected_files")
+    metadata = observation.metadata
+    assert metadata["rejected_count"].value == 2
+    records = {r.data["file"]: r.data for r in metadata["rejected_files"].value.records}
+    assert set(records) == {"header-only.csv", "caf\\xe9.csv"}
+    header_only = records["header-only.csv"]
+    assert header_only["reason"] == "The file has a header line but no rows."
+    moved = Path(header_only["moved_to"])
+    assert moved.parent == root / "rejected" and moved.is_file()
+    assert moved.name.endswith("-header-only.csv")
+    # A tick that rejects nothing says nothing.
+    tick.apply(result)
+    assert tick.evaluate().asset_events == []
