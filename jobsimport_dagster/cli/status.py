@@ -1,6 +1,7 @@
 """`jobsimport status [PARTITION_KEY]`: imports' counters from Postgres, runs from GraphQL."""
 
 from collections import Counter
+from pathlib import Path
 
 import click
 
@@ -8,6 +9,7 @@ from jobsimport_dagster.cli.dagster_api import graphql_client, render_table, url
 from jobsimport_dagster.cli.reach import command_settings, demo_option, open_database
 from jobsimport_dagster.clients.dagster_graphql import RunSummary
 from jobsimport_dagster.db import jobs, rows
+from jobsimport_dagster.intake.folders import list_rejections, shown_name
 from jobsimport_dagster.steps.export import failed_csv_path
 
 HEADERS = [
@@ -21,6 +23,7 @@ HEADERS = [
     "RUN",
     "RUN STATUS",
 ]
+REJECTIONS_SHOWN = 10
 
 
 def status_row(job: jobs.ImportJob, run: RunSummary | None) -> list[object]:
@@ -71,11 +74,29 @@ def status_command(partition_key: str | None, url: str | None, demo: bool) -> No
         runs = {}
     if not imports:
         click.echo("no import yet: drop a CSV into the watched folder or use `jobsimport submit`")
-        return
-    click.echo(render_table(HEADERS, [status_row(j, runs.get(j.partition_key)) for j in imports]))
+    else:
+        click.echo(
+            render_table(HEADERS, [status_row(j, runs.get(j.partition_key)) for j in imports])
+        )
     if failed_codes:
         by_code = ", ".join(f"{code} {n}" for code, n in failed_codes.most_common())
         click.echo(f"\nfailed rows by code: {by_code}")
     csv_path = failed_csv_path(settings.upload_dir, partition_key) if partition_key else None
     if csv_path is not None and csv_path.is_file():
         click.echo(f"failed rows CSV: {csv_path}")
+    if partition_key is None:
+        echo_rejections(settings.upload_dir)
+
+
+def echo_rejections(upload_dir: Path) -> None:
+    """The newest files the watched folder turned away, each with its reason and new place."""
+    rejections = list_rejections(upload_dir)
+    if not rejections:
+        return
+    folder = upload_dir / "rejected"
+    click.echo(f"\nrejected files ({len(rejections)}, newest first, kept in {folder}):")
+    for item in rejections[:REJECTIONS_SHOWN]:
+        name, kept = shown_name(item.file_name), shown_name(item.path.name)
+        click.echo(f"  {item.rejected_at}  {name}: {item.reason} (moved to {kept})")
+    if len(rejections) > REJECTIONS_SHOWN:
+        click.echo(f"  … and {len(rejections) - REJECTIONS_SHOWN} more")

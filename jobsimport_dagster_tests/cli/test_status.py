@@ -1,6 +1,7 @@
 """`jobsimport status` and `created` read Postgres; runs come from GraphQL when it answers."""
 
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from jobsimport_dagster.cli import main
 from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.intake import folders
 
 KEY = "movies-20250101T000000-diary-0a1b2c3d"
 # (line, title in the file, outcome): the posted title is OMDb's, which may differ.
@@ -123,3 +125,21 @@ def test_created_of_an_unknown_key_is_refused(
     code, output = invoke(database_url, tmp_path, "created", "movies-nope")
     assert code == 1
     assert "unknown partition key: movies-nope" in output
+
+
+def test_status_lists_rejected_files_with_their_reasons(
+    imported: None, database_url: str, tmp_path: Path, closed_url: str
+) -> None:
+    uploads = tmp_path / "uploads"
+    folders.ensure_tree(uploads)
+    dropped = uploads / "movies" / "watchlist.csv"
+    dropped.write_text("Date,Name,Year,Letterboxd URI\n", encoding="utf-8")
+    reason = "A Letterboxd watchlist is not a watch history; drop diary.csv instead."
+    moved = folders.reject(uploads, dropped, reason, datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
+    code, output = invoke(database_url, tmp_path, "status", "--url", closed_url)
+    assert code == 0
+    assert f"rejected files (1, newest first, kept in {uploads / 'rejected'}):" in output
+    assert f"  2025-01-02 03:04:05 UTC  watchlist.csv: {reason} (moved to {moved.name})" in output
+    # The status of one import keeps to that import.
+    code, output = invoke(database_url, tmp_path, "status", KEY, "--url", closed_url)
+    assert code == 0 and "rejected files" not in output
