@@ -14,6 +14,9 @@ from jobsimport_dagster.defs.resources import DatabaseResource
 from jobsimport_dagster.steps.finish import run_settle
 
 PARTITION_TAG = "dagster/partition"
+# Dagster's run-retries tag: set before the run is reported failed so the daemon's automatic
+# retries (on for crashed workers) leave it alone; whoever terminated it decides when it resumes.
+MAX_RETRIES_TAG = "dagster/max_retries"
 TERMINATED = (
     "Run terminated: the import is cancelled, its unstarted rows stay pending; "
     "re-execute this partition to resume."
@@ -76,6 +79,7 @@ def import_run_canceled_sensor(
     partition is failed, and "re-execute" or "backfill failed partitions" resume the import.
     """
     if _settle(context, database, JobStatus.CANCELLED, "was terminated"):
+        context.instance.add_run_tags(context.dagster_run.run_id, {MAX_RETRIES_TAG: "0"})
         context.instance.report_run_failed(context.dagster_run, message=TERMINATED)
 
 

@@ -133,6 +133,9 @@ def test_sensor_settles_an_import_its_run_left_processing(
     # Dagster marks a partition failed only for a FAILURE run: a terminated one is reported so.
     after = dagster_instance.get_run_by_id(run.run_id)
     assert after is not None and after.status == dg.DagsterRunStatus.FAILURE
+    if run_status == dg.DagsterRunStatus.CANCELED:
+        # ...and Dagster's automatic run retries leave it: the user stopped it on purpose.
+        assert after.tags["dagster/max_retries"] == "0"
 
 
 def test_sensor_leaves_an_import_the_run_settled_itself(
