@@ -51,6 +51,20 @@ def test_readme_shows_launch_status_and_retry_with_curl_and_python() -> None:
     assert "launchRun(" in python and "launchRunReexecution(" in python
 
 
+def test_readme_reads_the_failed_rows_and_the_partition_statuses() -> None:
+    # The failed rows' contents, not only their label (issue 10, item 7).
+    curl = "\n".join(curl_examples())
+    (python,) = code_blocks("python")
+    for text in (curl, python):
+        assert "... on TableMetadataEntry { table { records } }" in text
+        assert "... on MarkdownMetadataEntry { mdStr }" in text
+    assert 'entries["failed_rows_table"]["table"]["records"]' in python
+    # The four outcomes as the UI tells them apart (SPEC §9).
+    assert "assetPartitionStatuses" in curl and "failedPartitions" in curl
+    assert 'assetCheckOrError(checkName: \\"no_failed_rows\\")' in curl
+    assert "assetObservations(" in curl
+
+
 @pytest.mark.parametrize("index", range(len(curl_examples())))
 def test_each_curl_example_is_a_valid_dagster_request(schema, index: int) -> None:
     query = request_body(curl_examples()[index], SAMPLE)["query"]

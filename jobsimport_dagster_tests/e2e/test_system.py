@@ -177,6 +177,7 @@ README_ANSWERS = {
     "launchRun": "LaunchRunSuccess",
     "runsOrError": "Runs",
     "assetOrError": "Asset",
+    "assetNodeOrError": "AssetNode",
     "partitionSetOrError": "PartitionSet",
     "launchRunReexecution": "LaunchRunSuccess",
     "launchPartitionBackfill": "PartitionKeysNotFoundError",  # sent with an unknown key
@@ -194,7 +195,7 @@ def test_launch_and_the_readme_examples_work_and_post_nothing_twice(
     run_ids = [launched.output.splitlines()[2].split()[1]]
     environ = {**os.environ, "JOBSIMPORT_UI_TOKEN": system.token}
     setup = next(block for block in code_blocks("sh") if "curl" not in block)
-    answered = []
+    answered, answers = [], {}
     for block in curl_examples():
         # The backfill would start its run half a minute later: it is sent with a key that
         # does not exist, which Dagster refuses.
@@ -208,9 +209,24 @@ def test_launch_and_the_readme_examples_work_and_post_nothing_twice(
         ((field, answer),) = body["data"].items()
         assert answer["__typename"] == README_ANSWERS[field], answer
         answered.append(field)
+        answers[field] = answer
         if field.startswith("launchRun"):
             run_ids.append(answer["run"]["runId"])
     assert sorted(answered) == sorted(README_ANSWERS)
+    # The failed rows' contents, not only their label; the partial import's partition statuses.
+    (materialization,) = answers["assetOrError"]["assetMaterializations"]
+    entries = {e["label"]: e for e in materialization["metadataEntries"]}
+    failed_rows = [json.loads(r) for r in entries["failed_rows_table"]["table"]["records"]]
+    assert {r["line"]: r["code"] for r in failed_rows} == BAD_LINES
+    assert [r["title"] for r in failed_rows] == ["Bad Date Film", "Bad Year Film"]
+    assert all(r["message"] for r in failed_rows)
+    assert "**partial**" in entries["summary"]["mdStr"]
+    # (The runs launched above may be under way: the partition is then materializing.)
+    partitions = answers["assetNodeOrError"]["assetPartitionStatuses"]
+    assert key in partitions["materializedPartitions"] + partitions["materializingPartitions"]
+    assert key not in partitions["failedPartitions"]
+    check = answers["assetNodeOrError"]["assetCheckOrError"]["partitionStatuses"]
+    assert key not in check["succeededPartitions"]
     (python,) = code_blocks("python")
     python = python.replace('"http://127.0.0.1:3000/graphql"', f'"{system.url}/graphql"')
     python = python.replace(f'"{SAMPLE["KEY"]}"', f'"{key}"')
@@ -220,6 +236,8 @@ def test_launch_and_the_readme_examples_work_and_post_nothing_twice(
     assert done.returncode == 0, done.stderr
     assert "launched: {'__typename': 'LaunchRunSuccess'" in done.stdout
     assert "'total_rows': 319" in done.stdout
+    assert "failed row: 319 Bad Date Film invalid_date" in done.stdout
+    assert "failed row: 320 Bad Year Film invalid_year" in done.stdout
     run_ids.append(re.search(r"'runId': '([0-9a-f-]+)'", done.stdout).group(1))
     # Four runs of a finished import, one at a time: each ends well and posts nothing.
     for run_id in run_ids:
@@ -263,9 +281,15 @@ def test_a_terminated_run_leaves_rows_resumable_and_its_import_cancelled(
         run = system.client().latest_runs(partition_keys=[key])[key]
         answer = system.client().execute(TERMINATE, {"runId": run.run_id})
         assert answer["terminateRun"]["__typename"] == "TerminateRunSuccess"
-        assert system.finished_run(key).status == "CANCELED"
+        # CANCELED, then reported failed once its import is cancelled: a failed partition.
+        assert system.finished_run(key).status in ("CANCELED", "FAILURE")
         wait_for(
             "the import to be cancelled", lambda: system.job(key).status == "cancelled" or None, 60
+        )
+        wait_for(
+            "the terminated run to be reported failed",
+            lambda: system.finished_run(key).status == "FAILURE" or None,
+            90,
         )
     finally:
         catalogue.set_faults(Faults())
