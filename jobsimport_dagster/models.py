@@ -49,17 +49,3 @@ class StepSummary:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ImportTicket:
-    """What one op hands the next: the job and this run's options (state lives in Postgres)."""
-
-    job_id: str
-    partition_key: str
-    import_type: str
-    source: str
-    dry_run: bool
-    skip_duplicates: bool
-    omdb_calls: int = 0
-    cache_hits: int = 0

@@ -50,6 +50,7 @@ class Settings:
     sensor_interval: int
     ui_token: str | None
     state_dir: Path  # where the embedded Postgres keeps its data
+    dagster_home: Path  # DAGSTER_HOME: Dagster's instance folder (its dagster.yaml)
 
     @classmethod
     def from_env(
@@ -107,6 +108,7 @@ class Settings:
             sensor_interval=max(1, number("JOBSIMPORT_SENSOR_INTERVAL", 10)),
             ui_token=text("JOBSIMPORT_UI_TOKEN"),
             state_dir=root / ".jobsimport",
+            dagster_home=Path(text("DAGSTER_HOME") or root).resolve(),
         )
 
 

@@ -64,7 +64,7 @@ def prepare(settings: Settings) -> SystemEnvironment:
     upgrade_to_head(engine)
     engine.dispose()
     ensure_tree(settings.upload_dir)
-    dagster_home = Path(os.environ.get("DAGSTER_HOME") or settings.project_root).resolve()
+    dagster_home = settings.dagster_home
     dagster_home.mkdir(parents=True, exist_ok=True)
     instance_file = dagster_home / "dagster.yaml"
     if not instance_file.exists():

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.db.embedded import start_embedded_postgres
 from jobsimport_dagster.db.migrate import upgrade_to_head
+from jobsimport_dagster.db.tables import import_job_events
 from jobsimport_dagster.settings import psycopg2_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +82,13 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     yield engine
     engine.dispose()
+
+
+def job_events(conn: sa.Connection, job_id: uuid.UUID) -> list[dict]:
+    """An import's lifecycle events (level, message, meta), oldest first."""
+    query = (
+        sa.select(import_job_events.c.level, import_job_events.c.message, import_job_events.c.meta)
+        .where(import_job_events.c.job_id == job_id)
+        .order_by(import_job_events.c.id)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

@@ -16,8 +16,9 @@ JOB = "import_job"
 SENSOR = "upload_sensor"
 PARTITION_TAG = "dagster/partition"
 IMPORT_TAG_PREFIX = "jobsimport/"
-# A partition whose latest run ended so has rows left to do (SPEC §9). `retry-failed` without
-# keys takes FAILURE only: a terminated (CANCELED) run is retried when its key is named.
+# A partition whose latest run ended so has rows left to do (SPEC §9). A terminated run is
+# reported FAILURE by the cancel sensor, so `retry-failed` without keys takes it too; a
+# CANCELED one (terminated before that sensor ran) is retried when its key is named.
 FAILED_RUN_STATUSES = frozenset({"FAILURE"})
 RETRYABLE_RUN_STATUSES = frozenset({"FAILURE", "CANCELED"})
 RUNS_READ_AT_ONCE = 1000
@@ -103,7 +104,7 @@ query UploadSensor($selector: SensorSelector!) {
 """
 
 # ALL_STEPS: every step runs again, so the retry reads like a first run in the UI (FROM_FAILURE
-# works too: `finish_import` takes the rows left when it runs alone); config and tags are kept.
+# works too: the failed step, `import_rows`, takes the rows left); config and tags are kept.
 RETRY_MUTATION = """
 mutation RetryImport($parentRunId: String!) {
   launchRunReexecution(reexecutionParams: {parentRunId: $parentRunId, strategy: ALL_STEPS}) {

@@ -55,8 +55,3 @@ def mark_exhausted(conn: sa.Connection, *, day: date) -> None:
     """OMDb said its limit is reached: that spends the rest of the day's budget (SPEC §7)."""
     statement = insert(omdb_budget).values(day=day, calls=0, exhausted=True)
     conn.execute(statement.on_conflict_do_update(index_elements=["day"], set_={"exhausted": True}))
-
-
-def calls_on(conn: sa.Connection, *, day: date) -> int:
-    calls = conn.execute(sa.select(omdb_budget.c.calls).where(omdb_budget.c.day == day)).scalar()
-    return calls or 0

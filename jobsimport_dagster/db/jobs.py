@@ -196,15 +196,6 @@ def add_event(
     )
 
 
-def list_events(conn: sa.Connection, job_id: uuid.UUID) -> list[dict[str, Any]]:
-    query = (
-        sa.select(import_job_events.c.level, import_job_events.c.message, import_job_events.c.meta)
-        .where(import_job_events.c.job_id == job_id)
-        .order_by(import_job_events.c.id)
-    )
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
 def jobs_with_failed_rows(conn: sa.Connection) -> list[dict[str, Any]]:
     """Partition keys and failed counts of imports that have failed rows, newest first."""
     query = (

@@ -2,11 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
-from pydantic import PrivateAttr
 
 from jobsimport_dagster.clients.catalogue import CatalogueClient
 from jobsimport_dagster.clients.http import HttpPolicy
@@ -81,32 +79,16 @@ class ImdbResource(dg.ConfigurableResource):
 
 
 class CatalogueResource(dg.ConfigurableResource):
-    """api.ashish.me; the token (header `apiKey`) comes from the environment only.
-
-    Dagster initializes a copy of it for each run, whose steps share one process, so the
-    catalogue read by `records` is the run's one `GET` (SPEC §8), shared by dedupe and insert.
-    """
+    """api.ashish.me; the token (header `apiKey`) comes from the environment only."""
 
     base_url: str
     token: str | None = None
     timeout_seconds: float = 20.0
-    _records: dict[str, list[dict[str, Any]]] = PrivateAttr(default_factory=dict)
 
     def client(self) -> CatalogueClient:
         return CatalogueClient(
             self.base_url, self.token, policy=HttpPolicy(read_timeout=self.timeout_seconds)
         )
-
-    def records(self, import_type: str) -> list[dict[str, Any]]:
-        """`GET /movies` or `GET /shows`, read on this run's first call and kept for the run."""
-        if import_type not in self._records:
-            client = self.client()
-            try:
-                listed = client.list_movies() if import_type == "movies" else client.list_shows()
-            finally:
-                client.close()
-            self._records[import_type] = listed
-        return self._records[import_type]
 
 
 def _secret(name: str, value: str | None) -> dg.EnvVar | None:

@@ -4,7 +4,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -309,8 +308,7 @@ def run_dedupe(
 ) -> StepSummary:
     """Skip the open rows that repeat a line of the file, an earlier import or the catalogue.
 
-    `read_catalogue` gives the run's one `GET /movies` (or `/shows`) read. It runs on its own
-    thread while this step reads Postgres; a terminate does not wait for it.
+    `read_catalogue` gives the run's one `GET /movies` (or `/shows`) read.
     """
     started = time.monotonic()
     # A `processing` row may be our own POST that arrived before a crash: the insert step
@@ -318,14 +316,7 @@ def run_dedupe(
     rows = [r for r in claims.open_rows(conn, job_id) if r.status == RowStatus.PENDING]
     if not skip_duplicates or not rows:
         return StepSummary(step="dedupe", rows_in=len(rows), seconds=time.monotonic() - started)
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue-read")
-    try:
-        catalogue_read = reader.submit(read_catalogue)
-        updates, counts = _skips(
-            conn, job_id, rows, import_type, source, read_catalogue=catalogue_read.result
-        )
-    finally:
-        reader.shutdown(wait=False, cancel_futures=True)
+    updates, counts = _skips(conn, job_id, rows, import_type, source, records=read_catalogue())
     claims.write_updates(conn, updates)
     return StepSummary(
         step="dedupe", rows_in=len(rows), counts=counts, seconds=time.monotonic() - started
@@ -339,7 +330,7 @@ def _skips(
     import_type: str,
     source: str,
     *,
-    read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
+    records: Sequence[Mapping[str, Any]],
 ) -> tuple[list[claims.RowUpdate], dict[str, int]]:
     """The skip of each row that repeats the file, an earlier import or the catalogue, and
     the count of each code."""
@@ -354,7 +345,6 @@ def _skips(
             conn, excluding_job=job_id, dedupe_keys=keys, title_keys=title_keys
         )
     )
-    records = read_catalogue()
     movie_index = index_movies(records) if is_movies else None
     show_index = None if is_movies else index_shows(records)
     updates: list[claims.RowUpdate] = []

@@ -1,4 +1,4 @@
-"""The end of a run: counters from the rows, the job's final status, whether the run must fail."""
+"""The end of a run: the job's final status from its rows, and whether the run must fail."""
 
 import uuid
 from dataclasses import dataclass
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from jobsimport_dagster.codes import RETRYABLE_CODES, JobStatus, RowStatus
-from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.jobs import RowCounts
 from jobsimport_dagster.db.tables import import_rows
 
@@ -43,35 +42,3 @@ def count_retryable_failed(conn: sa.Connection, job_id: uuid.UUID) -> int:
         import_rows.c.error_code.in_([str(c) for c in RETRYABLE_CODES]),
     )
     return conn.execute(query).scalar_one()
-
-
-def run_finish(conn: sa.Connection, *, job_id: uuid.UUID) -> tuple[RowCounts, Verdict]:
-    """Refresh the counters, set the final status and record it as an event."""
-    counts = jobs.refresh_counters(conn, job_id)
-    verdict = judge(counts, count_retryable_failed(conn, job_id))
-    jobs.set_status(conn, job_id, verdict.status)
-    jobs.add_event(
-        conn,
-        job_id,
-        f"run finished: {verdict.status}",
-        level="warning" if verdict.status != JobStatus.COMPLETED else "info",
-        meta={
-            "success": counts.success,
-            "failed": counts.failed,
-            "skipped": counts.skipped,
-            "rows_left": verdict.rows_left,
-        },
-    )
-    return counts, verdict
-
-
-def run_settle(conn: sa.Connection, *, partition_key: str, status: JobStatus, reason: str) -> bool:
-    """After a run ended without finishing (crash, terminate): a job still `processing` gets
-    `status` and an event saying why. Returns False when the run had already settled it."""
-    job = jobs.get_job(conn, partition_key=partition_key)
-    if job is None or job.status != JobStatus.PROCESSING:
-        return False
-    jobs.refresh_counters(conn, job.id)
-    jobs.set_status(conn, job.id, status)
-    jobs.add_event(conn, job.id, reason, level="error")
-    return True

@@ -64,14 +64,6 @@ def build_show_payload(seed: Mapping[str, Any], match: OmdbTitle) -> dict[str, A
     }
 
 
-def record_id_from_response(body: Mapping[str, Any]) -> str:
-    """The created record's `id`, stored as the row's `target_record_id`."""
-    record_id = body.get("id")
-    if record_id is None or record_id == "":
-        raise ValueError("the API's answer to the POST has no id")
-    return str(record_id)
-
-
 def build_payload(import_type: str, seed: Mapping[str, Any]) -> dict[str, Any]:
     """The SPEC §8 body of an enriched row (its seed plus the accepted title in `match`)."""
     match = OmdbTitle(**seed["match"])

@@ -130,10 +130,3 @@ def read_chunks(source: Source, chunk_rows: int = CHUNK_ROWS) -> Iterator[Record
                 lines, cells = [], []
         if cells:
             yield RecordChunk(header, lines, cells)
-
-
-def read_rows(source: Source) -> Iterator[SourceRow]:
-    """Every record after the header as a SourceRow, streamed."""
-    for chunk in read_chunks(source):
-        for position in range(len(chunk)):
-            yield chunk.row(position)

@@ -10,7 +10,6 @@ from jobsimport_dagster.steps.insert import (
     api_date,
     build_movie_payload,
     build_show_payload,
-    record_id_from_response,
 )
 from jobsimport_dagster_tests.steps.test_enrich import (
     AIRPLANE_1980,
@@ -129,20 +128,3 @@ def test_api_date_never_invents_a_date(viewing_date: str) -> None:
     # Not a leap year, missing, or a locale date that normalize should have converted.
     with pytest.raises(ValueError):
         api_date(viewing_date)
-
-
-@pytest.mark.parametrize(
-    ("body", "record_id"),
-    [
-        ({"id": 42, "title": "Up"}, "42"),  # numeric id
-        ({"id": "6650f0c2a1b2c3d4e5f60718"}, "6650f0c2a1b2c3d4e5f60718"),  # text id
-    ],
-)
-def test_record_id_from_response(body: dict[str, Any], record_id: str) -> None:
-    assert record_id_from_response(body) == record_id
-
-
-@pytest.mark.parametrize("body", [{}, {"id": None}, {"id": ""}])
-def test_record_id_from_response_without_id_is_an_error(body: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="no id"):
-        record_id_from_response(body)

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from jobsimport_dagster.db import budget
 from jobsimport_dagster.errors import BudgetExhausted
 from jobsimport_dagster.steps.enrich import Kind
 from jobsimport_dagster.steps.lookups import BudgetLease, CachedLookups
+from jobsimport_dagster_tests.db.test_budget import calls_on
 
 DAY = date(2026, 11, 24)
 
@@ -41,7 +41,7 @@ def spend_all(lease: BudgetLease, calls: int, *, threads: int = 8) -> tuple[int,
 
 def calls_counted(engine: sa.Engine, day: date = DAY) -> int:
     with engine.connect() as conn:
-        return budget.calls_on(conn, day=day)
+        return calls_on(conn, day=day)
 
 
 def test_threads_never_spend_more_than_the_budget(engine: sa.Engine) -> None:

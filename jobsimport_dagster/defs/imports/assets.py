@@ -2,7 +2,7 @@
 
 A graph-backed asset, so Dagster plans its partition when a run starts and marks the partition
 failed when the run fails (SPEC §9); its check `no_failed_rows` is evaluated per partition by
-`finish_import`. `rejected_files` is observed by `upload_sensor` with the files it turned away.
+`import_rows`. `rejected_files` is observed by `upload_sensor` with the files it turned away.
 """
 
 import warnings
@@ -14,14 +14,7 @@ from jobsimport_dagster.defs.imports.metadata import (
     REJECTED_ASSET,
     RESULTS_ASSET,
 )
-from jobsimport_dagster.defs.imports.ops import (
-    dedupe_rows,
-    enrich_rows,
-    finish_import,
-    insert_rows,
-    start_import,
-    validate_rows,
-)
+from jobsimport_dagster.defs.imports.ops import import_rows, validate_rows
 from jobsimport_dagster.defs.imports.partitions import import_files
 
 with warnings.catch_warnings():
@@ -48,8 +41,8 @@ with warnings.catch_warnings():
     ),
 )
 def import_results():
-    """The steps of one import, in SPEC order; state lives in Postgres, ops pass the ticket."""
-    return finish_import(insert_rows(enrich_rows(dedupe_rows(validate_rows(start_import())))))
+    """The steps of one import: validate, then dedupe, enrich and insert (state is in Postgres)."""
+    return import_rows(validate_rows())
 
 
 rejected_files = dg.AssetSpec(

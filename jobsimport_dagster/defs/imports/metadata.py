@@ -7,7 +7,8 @@ import dagster as dg
 from jobsimport_dagster.db.jobs import ImportJob, RowCounts
 from jobsimport_dagster.db.rows import FailedRow
 from jobsimport_dagster.intake.folders import Rejection, shown_name
-from jobsimport_dagster.models import ImportTicket, StepSummary
+from jobsimport_dagster.models import StepSummary
+from jobsimport_dagster.steps.pipeline import Settled
 
 TAG_TYPE = "jobsimport/type"
 TAG_SOURCE = "jobsimport/source"
@@ -15,7 +16,7 @@ TAG_FILE = "jobsimport/file"
 TAG_DRY_RUN = "jobsimport/dry_run"
 RESULTS_ASSET = dg.AssetKey("import_results")
 FAILED_ROWS_CHECK = "no_failed_rows"
-# The output of `finish_import` that carries the check's result (Dagster's name for it).
+# The output of `import_rows` that carries the check's result (Dagster's name for it).
 CHECK_OUTPUT = f"{RESULTS_ASSET.to_python_identifier()}_{FAILED_ROWS_CHECK}"
 REJECTED_ASSET = dg.AssetKey("rejected_files")
 REJECTED_SHOWN = 200
@@ -32,14 +33,22 @@ def run_tags(job: ImportJob) -> dict[str, str]:
     }
 
 
-def step_metadata(summary: StepSummary) -> dict[str, dg.MetadataValue]:
+def step_metadata(summary: StepSummary, prefix: str = "") -> dict[str, dg.MetadataValue]:
     """A step's counts as numbers (so Dagster plots them) plus its duration."""
     metadata: dict[str, dg.MetadataValue] = {
-        "rows_in": dg.MetadataValue.int(summary.rows_in),
-        "seconds": dg.MetadataValue.float(round(summary.seconds, 3)),
+        f"{prefix}rows_in": dg.MetadataValue.int(summary.rows_in),
+        f"{prefix}seconds": dg.MetadataValue.float(round(summary.seconds, 3)),
     }
     for name, value in summary.counts.items():
-        metadata[str(name)] = dg.MetadataValue.int(value)
+        metadata[f"{prefix}{name}"] = dg.MetadataValue.int(value)
+    return metadata
+
+
+def stage_metadata(stages: tuple[StepSummary, ...]) -> dict[str, dg.MetadataValue]:
+    """The stages of `import_rows` (dedupe, enrich, insert), each under its own name."""
+    metadata: dict[str, dg.MetadataValue] = {}
+    for stage in stages:
+        metadata.update(step_metadata(stage, prefix=f"{stage.step}_"))
     return metadata
 
 
@@ -68,29 +77,23 @@ def _failed_table(failed: list[FailedRow]) -> dg.MetadataValue:
     return dg.MetadataValue.table(records, schema=schema)
 
 
-def import_metadata(
-    *,
-    job: ImportJob,
-    ticket: ImportTicket,
-    counts: RowCounts,
-    status: str,
-    failed: list[FailedRow],
-    failed_csv: str | None,
-    finished_at: datetime,
-) -> dict[str, dg.MetadataValue]:
+def import_metadata(settled: Settled, *, finished_at: datetime) -> dict[str, dg.MetadataValue]:
     """What the UI shows per partition (SPEC §9): numbers first, then a summary and a table."""
+    job, counts, failed = settled.job, settled.counts, settled.failed
+    status = str(settled.verdict.status)
+    failed_csv = str(settled.failed_csv) if settled.failed_csv else None
     done = counts.success + counts.failed
     success_rate = counts.success / done if done else 1.0
     duration = (finished_at - job.started_at).total_seconds() if job.started_at else 0.0
     ms_per_row = duration * 1000 / counts.total if counts.total else 0.0
     summary = (
-        f"**{job.file_name}** ({job.source}, {job.type}{', dry run' if ticket.dry_run else ''}): "
+        f"**{job.file_name}** ({job.source}, {job.type}{', dry run' if settled.dry_run else ''}): "
         f"**{status}**\n\n"
         f"| total | success | failed | skipped | pending |\n|---|---|---|---|---|\n"
         f"| {counts.total} | {counts.success} | {counts.failed} | {counts.skipped} "
         f"| {counts.pending + counts.processing} |\n\n"
         f"Success rate {success_rate:.1%}, {duration:.1f} s, {ms_per_row:.1f} ms per row, "
-        f"{ticket.omdb_calls} OMDb calls, {ticket.cache_hits} cache hits."
+        f"{settled.omdb_calls} OMDb calls, {settled.cache_hits} cache hits."
     )
     metadata: dict[str, dg.MetadataValue] = {
         "status": dg.MetadataValue.text(status),
@@ -103,8 +106,8 @@ def import_metadata(
         "success_rate": dg.MetadataValue.float(round(success_rate, 4)),
         "duration_seconds": dg.MetadataValue.float(round(duration, 3)),
         "avg_ms_per_row": dg.MetadataValue.float(round(ms_per_row, 3)),
-        "omdb_calls": dg.MetadataValue.int(ticket.omdb_calls),
-        "cache_hits": dg.MetadataValue.int(ticket.cache_hits),
+        "omdb_calls": dg.MetadataValue.int(settled.omdb_calls),
+        "cache_hits": dg.MetadataValue.int(settled.cache_hits),
         "summary": dg.MetadataValue.md(summary),
         "failed_rows_table": _failed_table(failed),
     }

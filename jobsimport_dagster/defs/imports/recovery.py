@@ -1,12 +1,11 @@
 """Start-up clean-up: runs left STARTED by a process that died are failed, with their imports."""
 
-import uuid
-
 import dagster as dg
 import sqlalchemy as sa
 
+from jobsimport_dagster.clients.dagster_graphql import PARTITION_TAG
 from jobsimport_dagster.codes import JobStatus
-from jobsimport_dagster.db import jobs
+from jobsimport_dagster.steps.pipeline import settle_ended_run
 
 ORPHANED_STATUSES = [
     dg.DagsterRunStatus.STARTING,
@@ -32,14 +31,14 @@ def fail_orphaned_runs(instance: dg.DagsterInstance, engine: sa.Engine) -> list[
     reason = "the process running it died (found at jobsimport start)"
     for run in runs:
         instance.report_run_failed(run, message=f"Run marked failed: {reason}")
-        partition_key = run.tags.get("dagster/partition")
+        partition_key = run.tags.get(PARTITION_TAG)
         if not partition_key:
             continue
         with engine.begin() as conn:
-            job = jobs.get_job(conn, partition_key=partition_key)
-            if job is None:
-                continue
-            jobs.refresh_counters(conn, job.id)
-            jobs.set_status(conn, uuid.UUID(str(job.id)), JobStatus.FAILED)
-            jobs.add_event(conn, job.id, f"run {run.run_id} failed: {reason}", level="error")
+            settle_ended_run(
+                conn,
+                partition_key=partition_key,
+                status=JobStatus.FAILED,
+                reason=f"run {run.run_id} failed: {reason}",
+            )
     return [run.run_id for run in runs]

@@ -6,14 +6,13 @@ import's status, counters and the reason, unless the run already did so itself.
 
 import dagster as dg
 
+from jobsimport_dagster.clients.dagster_graphql import PARTITION_TAG
 from jobsimport_dagster.codes import JobStatus
-from jobsimport_dagster.db import jobs
 from jobsimport_dagster.defs.imports.jobs import import_job
 from jobsimport_dagster.defs.imports.metadata import RESULTS_ASSET, failure_metadata
 from jobsimport_dagster.defs.resources import DatabaseResource
-from jobsimport_dagster.steps.finish import run_settle
+from jobsimport_dagster.steps.pipeline import settle_ended_run
 
-PARTITION_TAG = "dagster/partition"
 # Dagster's run-retries tag: set before the run is reported failed so the daemon's automatic
 # retries (on for crashed workers) leave it alone; whoever terminated it decides when it resumes.
 MAX_RETRIES_TAG = "dagster/max_retries"
@@ -39,10 +38,9 @@ def _settle(
         return False
     reason = f"run {context.dagster_run.run_id} {why}"
     with database.get_engine().begin() as conn:
-        settled = run_settle(conn, partition_key=partition_key, status=status, reason=reason)
-        job = jobs.get_job(conn, partition_key=partition_key) if settled else None
-        counts = jobs.count_rows(conn, job.id) if job is not None else None
-    if job is not None and counts is not None:
+        settled = settle_ended_run(conn, partition_key=partition_key, status=status, reason=reason)
+    if settled is not None:
+        job, counts = settled
         context.log.info(f"import {partition_key} marked {status}: run {why}")
         # The run could not say why itself: the partition is observed with it here.
         context.instance.report_runless_asset_event(
@@ -59,7 +57,7 @@ def _settle(
 def import_run_failure_sensor(
     context: dg.RunFailureSensorContext, database: DatabaseResource
 ) -> None:
-    """Catches what the run itself cannot: a killed run worker, a crash before `finish_import`."""
+    """Catches what the run itself cannot: a killed run worker, a crash before it settles."""
     message = context.failure_event.message or "failed"
     _settle(context, database, JobStatus.FAILED, f"failed: {message[:300]}")
 

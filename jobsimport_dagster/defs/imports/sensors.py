@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
+from jobsimport_dagster.clients.dagster_graphql import PARTITION_TAG
 from jobsimport_dagster.codes import JobStatus
 from jobsimport_dagster.db import jobs
 from jobsimport_dagster.defs.imports.metadata import (
@@ -25,7 +26,6 @@ from jobsimport_dagster.intake.scan import Candidate, dump_cursor, load_cursor, 
 from jobsimport_dagster.intake.screen import screen_file
 from jobsimport_dagster.settings import Settings
 
-PARTITION_TAG = "dagster/partition"
 # Partition keys per query when looking for queued imports that have no run.
 _RUN_CHECK_PAGE = 500
 

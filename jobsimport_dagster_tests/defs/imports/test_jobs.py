@@ -219,7 +219,7 @@ def test_dry_run_posts_nothing_then_a_real_run_imports(
     dry = [r for r in rows if r["error_code"] == "dry_run"]
     assert dry and all("body" in r["normalized_payload"] for r in dry)
     assert importer.standins.catalogue.standin.stats()["stored"]["movies"] == 0
-    config = {"ops": {"import_results": {"ops": {"start_import": {"config": {"dry_run": False}}}}}}
+    config = {"ops": {"import_results": {"ops": {"import_rows": {"config": {"dry_run": False}}}}}}
     result = importer.run(key, run_config=config)
     assert result.success
     rows = importer.rows(key)
@@ -588,7 +588,7 @@ def test_a_tv_episode_is_not_accepted_as_the_film(importer: Importer, tmp_path: 
     assert all(record["imdbId"] != episode_id for record in posted)
 
 
-def test_reexecution_from_failure_takes_the_rows_left(
+def test_reexecution_from_failure_takes_the_rows_left_with_no_local_storage(
     importer: Importer, sample_data: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The location as Dagster loads it, configured from the environment like `jobsimport dev`.
@@ -612,18 +612,24 @@ def test_reexecution_from_failure_takes_the_rows_left(
     with dg.execute_job(job, importer.instance, tags={"dagster/partition": key}) as first:
         assert not first.success
         failed_steps = [e.step_key for e in first.all_events if e.is_step_failure]
-        assert failed_steps == ["import_results.finish_import"]
+        assert failed_steps == ["import_results.import_rows"]
         parent = first.run_id
     assert any(r["error_code"] == "omdb_budget_exhausted" for r in importer.rows(key))
     # The next day: OMDb answers again and our day budget is fresh.
     importer.standins.omdb.standin.configure(daily_limit=None)
     with importer.engine.begin() as conn:
         conn.execute(sa.text("delete from jobsimport.omdb_budget"))
+    # Another machine re-executes it: nothing of the first run's local storage is there.
+    storage = Path(importer.instance.storage_directory())
+    shutil.rmtree(storage, ignore_errors=True)
+    assert not storage.exists()
     options = dg.ReexecutionOptions.from_failure(parent, importer.instance)
-    with dg.execute_job(job, importer.instance, reexecution_options=options) as retry:
+    # The UI and GraphQL copy the parent's tags into a re-execution; `execute_job` is told.
+    tags = {"dagster/partition": key}
+    with dg.execute_job(job, importer.instance, tags=tags, reexecution_options=options) as retry:
         assert retry.success
         executed = {e.step_key for e in retry.all_events if e.is_step_success}
-        assert executed == {"import_results.finish_import"}
+        assert executed == {"import_results.import_rows"}
     rows = importer.rows(key)
     assert not [r for r in rows if r["error_code"] == "omdb_budget_exhausted"]
     assert importer.job(key).status in ("completed", "partial")
@@ -707,7 +713,7 @@ def test_each_outcome_is_its_own_partition_status(importer: Importer, tmp_path: 
     result = importer.run(failed)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert failure.step_key == "import_results.dedupe_rows"
+    assert failure.step_key == "import_results.import_rows"
     assert "re-execute this partition" in str(failure.event_specific_data.error)
     assert importer.job(failed).status == "failed"
     (observed,) = _observations(importer, failed)

@@ -15,6 +15,7 @@ from jobsimport_dagster.defs.imports.run_status import (
 )
 from jobsimport_dagster.defs.imports.schedules import budget_retry_schedule
 from jobsimport_dagster.defs.resources import DatabaseResource
+from jobsimport_dagster_tests.conftest import job_events
 
 KEY = "movies-20261124T000000-diary-0123abcd"
 
@@ -47,7 +48,7 @@ def _status(engine: sa.Engine) -> tuple[str, list[str]]:
     with engine.connect() as conn:
         job = jobs.get_job(conn, partition_key=KEY)
         assert job is not None
-        return job.status, [e["message"] for e in jobs.list_events(conn, job.id)]
+        return job.status, [e["message"] for e in job_events(conn, job.id)]
 
 
 def _event(instance: dg.DagsterInstance, run: dg.DagsterRun, kind: dg.DagsterEventType):
@@ -141,7 +142,7 @@ def test_sensor_settles_an_import_its_run_left_processing(
 def test_sensor_leaves_an_import_the_run_settled_itself(
     dagster_instance: dg.DagsterInstance, engine: sa.Engine, database_url: str
 ) -> None:
-    # finish_import set `partial` and then failed the run on purpose (rows left to retry).
+    # import_rows set `partial` and then failed the run on purpose (rows left to retry).
     _job(engine, JobStatus.PARTIAL)
     run = _run(dagster_instance, dg.DagsterRunStatus.STARTED)
     dagster_instance.report_run_failed(run)

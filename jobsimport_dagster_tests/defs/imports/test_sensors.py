@@ -18,6 +18,7 @@ from jobsimport_dagster.defs.imports.sensors import tick_result, upload_sensor
 from jobsimport_dagster.defs.resources import DatabaseResource, UploadFolderResource
 from jobsimport_dagster.intake import folders
 from jobsimport_dagster.intake.scan import MAX_ACCEPTED_PER_TICK
+from jobsimport_dagster_tests.conftest import job_events
 
 SHOWS_TEMPLATE = b"Show,Season,Started Date,IMDb ID\nSeverance,2,2025-01-17,tt11280740\n"
 MOVIES_TEMPLATE = b"Title,Year,Watched Date,IMDb ID\nUp,2009,2024-01-01,\n"
@@ -168,7 +169,7 @@ def test_complete_files_become_partitions_runs_jobs_and_archives(
         "jobsimport/dry_run": "false",
     }
     with engine.connect() as conn:
-        [event] = jobs.list_events(conn, movie.id)
+        [event] = job_events(conn, movie.id)
     assert event["message"] == f"accepted movies/{diary.name} as letterboxd-diary"
 
     assert tick() == []  # once a run exists nothing is requested again
