@@ -1,12 +1,14 @@
-"""IMDb fallback client: suggestion search (v3 and legacy v2 shapes) and title lookup."""
+"""IMDb fallback client: suggestion search (v3 and legacy v2 shapes) and title lookup, and the
+form a search is cached in (`imdb_search_answer`, read back by `parse_imdb_search`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jobsimport_dagster.clients.http import Answer, HttpPolicy, build_session, send_get
+from jobsimport_dagster.clients.omdb import SearchCandidate, parse_year
 from jobsimport_dagster.errors import UpstreamUnavailable
 
 # v3 `qid` (or the legacy `q` label) -> kind. Mini-series are series, as OMDb types them;
@@ -121,3 +123,45 @@ def _json_object(answer: Answer) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise UpstreamUnavailable("IMDb answered something other than a JSON object")
     return value
+
+
+def imdb_search_answer(candidates: Iterable[ImdbCandidate]) -> dict[str, Any]:
+    """How an IMDb search is cached, and what `parse_imdb_search` reads back."""
+    return {
+        "results": [
+            {"id": c.id, "title": c.title, "year": c.year, "type": c.kind} for c in candidates
+        ]
+    }
+
+
+# The IMDb client's kinds ("movie", "series", or a qid such as "tvMovie") in OMDb's own
+# `Type` terms: OMDb files TV movies, videos and shorts under "movie".
+_IMDB_KINDS = {
+    "tvmovie": "movie",
+    "video": "movie",
+    "short": "movie",
+    "tvshort": "movie",
+    "tvepisode": "episode",
+    "videogame": "game",
+}
+
+
+def parse_imdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
+    """Title hits of an IMDb search as cached (`results: [{id, title, year, type}]`), the
+    suggestion answer already read by the IMDb client; ids that are not titles are dropped."""
+    candidates = []
+    for entry in data.get("results") or []:
+        imdb_id = str(entry.get("id") or "")
+        if not imdb_id.startswith("tt"):
+            continue
+        raw_kind = entry.get("type")
+        kind = str(raw_kind).strip().lower() if raw_kind else None
+        candidates.append(
+            SearchCandidate(
+                imdb_id=imdb_id,
+                title=str(entry.get("title") or ""),
+                year=parse_year(entry.get("year")),
+                kind=_IMDB_KINDS.get(kind, kind) if kind else None,
+            )
+        )
+    return tuple(candidates)

@@ -1,8 +1,14 @@
-"""OMDb client: title, ID and search lookups; OMDb's error bodies become results or errors."""
+"""OMDb client: title, ID and search lookups; its answers parsed into frozen dataclasses
+(`OmdbTitle`, `SearchCandidate`); OMDb's error bodies become results or errors."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from pyrate_limiter import Limiter, Rate
@@ -27,6 +33,117 @@ LIMIT_ERRORS = frozenset({"Request limit reached!", "Daily request limit reached
 KEY_ERRORS = frozenset({"Invalid API key!", "No API key provided."})
 # A malformed `i=` gets an error body that is not JSON (its inner quotes are not escaped).
 _BROKEN_ERROR_PREFIX = '{"Response":"False"'
+_LEADING_YEAR = re.compile(r"^\s*(\d{4})")
+
+
+class Kind(StrEnum):
+    """What an import looks for, spelled as OMDb's `type=` parameter and `Type` field."""
+
+    MOVIE = "movie"
+    SERIES = "series"
+
+
+def parse_year(value: object) -> int | None:
+    """The first year of `2019`, `2011-2012` (OMDb writes an en dash), `2014-`; None for `N/A`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _LEADING_YEAR.match(str(value)) if value is not None else None
+    return int(match.group(1)) if match else None
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    """A field's text, None when absent, empty or OMDb's `N/A`."""
+    value = data.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return None if text in ("", "N/A") else text
+
+
+def _number(text: str | None) -> float | None:
+    """`7.3`, `966,025`; None for text that is not a finite number ("NaN" is not JSON)."""
+    if text is None:
+        return None
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class OmdbTitle:
+    """An OMDb title answer (`i=` or `t=`) with `N/A` turned into None and numbers parsed."""
+
+    imdb_id: str
+    title: str
+    year: int | None
+    kind: str | None
+    genre: str | None = None
+    language: str | None = None
+    plot: str | None = None
+    poster: str | None = None
+    imdb_rating: float | None = None
+    imdb_votes: int | None = None
+    ratings: dict[str, str] = field(default_factory=dict)
+    total_seasons: int | None = None
+
+
+def parse_omdb_title(data: Mapping[str, Any]) -> OmdbTitle:
+    """Parse an OMDb success body. `Ratings` is read by `Source`: entries can be missing."""
+    imdb_id = _text(data, "imdbID")
+    if imdb_id is None:
+        raise ValueError("an OMDb title answer without imdbID")
+    ratings = {
+        str(entry["Source"]): str(entry["Value"])
+        for entry in data.get("Ratings") or []
+        if entry.get("Source") and entry.get("Value")
+    }
+    votes = _number(_text(data, "imdbVotes"))
+    seasons = _number(_text(data, "totalSeasons"))
+    kind = _text(data, "Type")
+    return OmdbTitle(
+        imdb_id=imdb_id,
+        title=_text(data, "Title") or "",
+        year=parse_year(_text(data, "Year")),
+        kind=kind.lower() if kind else None,
+        genre=_text(data, "Genre"),
+        language=_text(data, "Language"),
+        plot=_text(data, "Plot"),
+        poster=_text(data, "Poster"),
+        imdb_rating=_number(_text(data, "imdbRating")),
+        imdb_votes=int(votes) if votes is not None else None,
+        ratings=ratings,
+        total_seasons=int(seasons) if seasons is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class SearchCandidate:
+    """One hit of an OMDb `s=` search or an IMDb search: enough to pick one and fetch it by ID."""
+
+    imdb_id: str
+    title: str
+    year: int | None
+    kind: str | None
+
+
+def parse_omdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
+    """Hits of an `s=` answer, modern or legacy (no `totalResults`, `Response` or `Poster`)."""
+    candidates = []
+    for hit in data.get("Search") or []:
+        imdb_id = _text(hit, "imdbID")
+        kind = _text(hit, "Type")
+        if imdb_id:
+            candidates.append(
+                SearchCandidate(
+                    imdb_id=imdb_id,
+                    title=_text(hit, "Title") or "",
+                    year=parse_year(_text(hit, "Year")),
+                    kind=kind.lower() if kind else None,
+                )
+            )
+    return tuple(candidates)
 
 
 def read_answer(status: int, text: str) -> dict[str, Any] | None:

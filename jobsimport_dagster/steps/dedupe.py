@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from jobsimport_dagster.clients.omdb import parse_year
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db import claims
 from jobsimport_dagster.models import RowOutcome, StepSummary
-from jobsimport_dagster.steps.enrich import parse_year, title_match_key
+from jobsimport_dagster.steps.enrich import title_match_key
 
 # Sources whose date says when a film was logged or rated, not when it was seen (SPEC §7).
 UNDATED_SOURCES = frozenset({"letterboxd-watched", "letterboxd-ratings"})

@@ -3,50 +3,35 @@
 from __future__ import annotations
 
 import functools
-import math
-import re
 import threading
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from jobsimport_dagster.clients.imdb import parse_imdb_search
+from jobsimport_dagster.clients.omdb import (
+    Kind,
+    OmdbTitle,
+    SearchCandidate,
+    parse_omdb_search,
+    parse_omdb_title,
+)
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db import claims
 from jobsimport_dagster.errors import UpstreamError
 from jobsimport_dagster.models import RowOutcome, StepSummary
+from jobsimport_dagster.steps.lookups import CachedLookups
 from jobsimport_dagster.steps.normalize import normalize_title
 from jobsimport_dagster.steps.pool import run_rows
 from jobsimport_dagster.steps.progress import Progress
 
-if TYPE_CHECKING:
-    from jobsimport_dagster.steps.lookups import CachedLookups
-
 YEAR_TOLERANCE = 1
-_LEADING_YEAR = re.compile(r"^\s*(\d{4})")
-
-# The IMDb client's kinds ("movie", "series", or a qid such as "tvMovie") in OMDb's own
-# `Type` terms: OMDb files TV movies, videos and shorts under "movie".
-_IMDB_KINDS = {
-    "tvmovie": "movie",
-    "video": "movie",
-    "short": "movie",
-    "tvshort": "movie",
-    "tvepisode": "episode",
-    "videogame": "game",
-}
-
-
-class Kind(StrEnum):
-    """What an import looks for, spelled as OMDb's `type=` parameter and `Type` field."""
-
-    MOVIE = "movie"
-    SERIES = "series"
 
 
 class MatchProblem(StrEnum):
@@ -83,130 +68,6 @@ def title_match_key(title: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", normalize_title(title))
     return "".join(ch for ch in decomposed if ch.isalnum())
-
-
-def parse_year(value: object) -> int | None:
-    """The first year of `2019`, `2011-2012` (OMDb writes an en dash), `2014-`; None for `N/A`."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _LEADING_YEAR.match(str(value)) if value is not None else None
-    return int(match.group(1)) if match else None
-
-
-def _text(data: Mapping[str, Any], key: str) -> str | None:
-    """A field's text, None when absent, empty or OMDb's `N/A`."""
-    value = data.get(key)
-    if value is None:
-        return None
-    text = str(value).strip()
-    return None if text in ("", "N/A") else text
-
-
-def _number(text: str | None) -> float | None:
-    """`7.3`, `966,025`; None for text that is not a finite number ("NaN" is not JSON)."""
-    if text is None:
-        return None
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-@dataclass(frozen=True)
-class OmdbTitle:
-    """An OMDb title answer (`i=` or `t=`) with `N/A` turned into None and numbers parsed."""
-
-    imdb_id: str
-    title: str
-    year: int | None
-    kind: str | None
-    genre: str | None = None
-    language: str | None = None
-    plot: str | None = None
-    poster: str | None = None
-    imdb_rating: float | None = None
-    imdb_votes: int | None = None
-    ratings: dict[str, str] = field(default_factory=dict)
-    total_seasons: int | None = None
-
-
-def parse_omdb_title(data: Mapping[str, Any]) -> OmdbTitle:
-    """Parse an OMDb success body. `Ratings` is read by `Source`: entries can be missing."""
-    imdb_id = _text(data, "imdbID")
-    if imdb_id is None:
-        raise ValueError("an OMDb title answer without imdbID")
-    ratings = {
-        str(entry["Source"]): str(entry["Value"])
-        for entry in data.get("Ratings") or []
-        if entry.get("Source") and entry.get("Value")
-    }
-    votes = _number(_text(data, "imdbVotes"))
-    seasons = _number(_text(data, "totalSeasons"))
-    kind = _text(data, "Type")
-    return OmdbTitle(
-        imdb_id=imdb_id,
-        title=_text(data, "Title") or "",
-        year=parse_year(_text(data, "Year")),
-        kind=kind.lower() if kind else None,
-        genre=_text(data, "Genre"),
-        language=_text(data, "Language"),
-        plot=_text(data, "Plot"),
-        poster=_text(data, "Poster"),
-        imdb_rating=_number(_text(data, "imdbRating")),
-        imdb_votes=int(votes) if votes is not None else None,
-        ratings=ratings,
-        total_seasons=int(seasons) if seasons is not None else None,
-    )
-
-
-@dataclass(frozen=True)
-class SearchCandidate:
-    """One hit of an OMDb `s=` search or an IMDb search: enough to pick one and fetch it by ID."""
-
-    imdb_id: str
-    title: str
-    year: int | None
-    kind: str | None
-
-
-def parse_omdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
-    """Hits of an `s=` answer, modern or legacy (no `totalResults`, `Response` or `Poster`)."""
-    candidates = []
-    for hit in data.get("Search") or []:
-        imdb_id = _text(hit, "imdbID")
-        kind = _text(hit, "Type")
-        if imdb_id:
-            candidates.append(
-                SearchCandidate(
-                    imdb_id=imdb_id,
-                    title=_text(hit, "Title") or "",
-                    year=parse_year(_text(hit, "Year")),
-                    kind=kind.lower() if kind else None,
-                )
-            )
-    return tuple(candidates)
-
-
-def parse_imdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
-    """Title hits of an IMDb search as cached (`results: [{id, title, year, type}]`), the
-    suggestion answer already read by the IMDb client; ids that are not titles are dropped."""
-    candidates = []
-    for entry in data.get("results") or []:
-        imdb_id = str(entry.get("id") or "")
-        if not imdb_id.startswith("tt"):
-            continue
-        raw_kind = entry.get("type")
-        kind = str(raw_kind).strip().lower() if raw_kind else None
-        candidates.append(
-            SearchCandidate(
-                imdb_id=imdb_id,
-                title=str(entry.get("title") or ""),
-                year=parse_year(entry.get("year")),
-                kind=_IMDB_KINDS.get(kind, kind) if kind else None,
-            )
-        )
-    return tuple(candidates)
 
 
 class Candidate(Protocol):

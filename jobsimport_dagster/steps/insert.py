@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jobsimport_dagster.clients.catalogue import CatalogueClient
+from jobsimport_dagster.clients.omdb import OmdbTitle
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db import claims, viewings
 from jobsimport_dagster.errors import InsertFailed, InsertRejected, UpstreamUnavailable
 from jobsimport_dagster.models import StepSummary
 from jobsimport_dagster.steps import dedupe
-from jobsimport_dagster.steps.enrich import OmdbTitle
 from jobsimport_dagster.steps.pool import run_rows
 from jobsimport_dagster.steps.progress import Progress
 

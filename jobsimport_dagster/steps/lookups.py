@@ -14,12 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from jobsimport_dagster.clients.imdb import ImdbCandidate, ImdbClient
-from jobsimport_dagster.clients.omdb import OmdbClient
+from jobsimport_dagster.clients.imdb import ImdbClient, imdb_search_answer
+from jobsimport_dagster.clients.omdb import Kind, OmdbClient
 from jobsimport_dagster.db import budget, cache
 from jobsimport_dagster.db.cache import CachedAnswer, CacheKey
 from jobsimport_dagster.errors import BudgetExhausted
-from jobsimport_dagster.steps.enrich import Kind
 from jobsimport_dagster.steps.normalize import normalize_title
 
 OMDB = "omdb"
@@ -40,15 +39,6 @@ def omdb_search_key(query: str, year: int | None, kind: Kind | str) -> CacheKey:
 
 def imdb_search_key(query: str) -> CacheKey:
     return (IMDB, f"search={normalize_title(query)}")
-
-
-def imdb_search_answer(candidates: Iterable[ImdbCandidate]) -> dict[str, Any]:
-    """How an IMDb search is cached, and what `parse_imdb_search` reads back."""
-    return {
-        "results": [
-            {"id": c.id, "title": c.title, "year": c.year, "type": c.kind} for c in candidates
-        ]
-    }
 
 
 def first_key(seed: Mapping[str, Any], kind: Kind) -> CacheKey:

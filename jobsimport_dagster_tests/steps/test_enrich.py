@@ -7,25 +7,20 @@ from typing import Any
 
 import pytest
 
-from jobsimport_dagster.clients.imdb import parse_suggestions
+from jobsimport_dagster.clients.imdb import imdb_search_answer, parse_imdb_search, parse_suggestions
+from jobsimport_dagster.clients.omdb import Kind, parse_omdb_search, parse_omdb_title, parse_year
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.errors import BudgetExhausted, MissingCredential, UpstreamUnavailable
 from jobsimport_dagster.steps.enrich import (
-    Kind,
     MatchProblem,
     Route,
     enrich_seed,
     is_acceptable_match,
     kind_for,
     match_problem,
-    parse_imdb_search,
-    parse_omdb_search,
-    parse_omdb_title,
-    parse_year,
     pick_candidate,
     title_match_key,
 )
-from jobsimport_dagster.steps.lookups import imdb_search_answer
 from jobsimport_dagster.steps.normalize import normalize_title
 
 UP = "title_up_tt1049413.json"

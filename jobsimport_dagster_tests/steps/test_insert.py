@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from jobsimport_dagster.steps.enrich import parse_omdb_title
+from jobsimport_dagster.clients.omdb import parse_omdb_title
 from jobsimport_dagster.steps.insert import (
     api_date,
     build_movie_payload,

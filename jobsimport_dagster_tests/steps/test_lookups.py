@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from jobsimport_dagster.clients.omdb import Kind
 from jobsimport_dagster.errors import BudgetExhausted
-from jobsimport_dagster.steps.enrich import Kind
 from jobsimport_dagster.steps.lookups import BudgetLease, CachedLookups
 from jobsimport_dagster_tests.db.test_budget import calls_on
 
