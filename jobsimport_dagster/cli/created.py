@@ -3,9 +3,9 @@
 import click
 
 from jobsimport_dagster.cli.dagster_api import partition_key_argument, render_table
-from jobsimport_dagster.cli.reach import command_settings, demo_option, open_database
+from jobsimport_dagster.cli.reach import command_settings, demo_option, import_job_of, open_database
 from jobsimport_dagster.codes import RowStatus
-from jobsimport_dagster.db import jobs, rows
+from jobsimport_dagster.db import rows
 
 
 def posted_title(row: rows.StoredRow) -> str:
@@ -22,9 +22,7 @@ def created_command(partition_key: str, demo: bool) -> None:
     engine = open_database(command_settings(demo=demo), demo=demo)
     try:
         with engine.connect() as conn:
-            job = jobs.get_job(conn, partition_key=partition_key)
-            if job is None:
-                raise click.ClickException(f"unknown partition key: {partition_key}")
+            job = import_job_of(conn, partition_key)
             created = rows.rows_by_status(conn, job.id, [RowStatus.SUCCESS])
     finally:
         engine.dispose()

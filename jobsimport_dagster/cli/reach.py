@@ -14,7 +14,9 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.cli.demo import demo_settings
 from jobsimport_dagster.cli.server_record import read_server_record
+from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.embedded import running_embedded_postgres_url
+from jobsimport_dagster.db.jobs import ImportJob
 from jobsimport_dagster.db.migrate import SchemaState, schema_state
 from jobsimport_dagster.settings import Settings
 
@@ -120,6 +122,14 @@ def open_database(settings: Settings, *, demo: bool) -> sa.Engine:
         engine.dispose()
         raise SystemUnavailable(problem)
     return engine
+
+
+def import_job_of(conn: sa.Connection, partition_key: str) -> ImportJob:
+    """The import of `partition_key`; an unknown key ends the command (exit 1), naming it."""
+    job = jobs.get_job(conn, partition_key=partition_key)
+    if job is None:
+        raise click.ClickException(f"unknown partition key: {partition_key}")
+    return job
 
 
 def server_url(settings: Settings, url: str | None, *, demo: bool = False) -> str:

@@ -7,9 +7,8 @@ import json
 import click
 
 from jobsimport_dagster.cli.dagster_api import partition_key_argument, render_table
-from jobsimport_dagster.cli.reach import command_settings, demo_option, open_database
+from jobsimport_dagster.cli.reach import command_settings, demo_option, import_job_of, open_database
 from jobsimport_dagster.codes import RowCode, RowStatus
-from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.row_list import ListedRow, RowPage, RowQuery, list_rows
 from jobsimport_dagster.steps.export import neutralise
 
@@ -107,9 +106,7 @@ def rows_command(
     engine = open_database(command_settings(demo=demo), demo=demo)
     try:
         with engine.connect() as conn:
-            job = jobs.get_job(conn, partition_key=partition_key)
-            if job is None:
-                raise click.ClickException(f"unknown partition key: {partition_key}")
+            job = import_job_of(conn, partition_key)
             page = list_rows(conn, job_id=job.id, import_type=job.type, query=query)
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from jobsimport_dagster.cli.dagster_api import graphql_client, render_table, url_option
-from jobsimport_dagster.cli.reach import command_settings, demo_option, open_database
+from jobsimport_dagster.cli.reach import command_settings, demo_option, import_job_of, open_database
 from jobsimport_dagster.clients.dagster_graphql import RunSummary
 from jobsimport_dagster.db import jobs, rows
 from jobsimport_dagster.intake.folders import list_rejections, shown_name
@@ -59,9 +59,7 @@ def status_command(partition_key: str | None, url: str | None, demo: bool) -> No
             if partition_key is None:
                 imports = jobs.list_jobs(conn)
             else:
-                job = jobs.get_job(conn, partition_key=partition_key)
-                if job is None:
-                    raise click.ClickException(f"unknown partition key: {partition_key}")
+                job = import_job_of(conn, partition_key)
                 imports = [job]
                 failed_codes.update(row.code for row in rows.failed_rows(conn, job.id))
     finally:
