@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -163,16 +163,21 @@ def _active_runs(system: System) -> list[RunSummary]:
 
 @contextmanager
 def running_system(
-    postgres_server_url: str, migrated_template: str, root: Path, **variables: str
+    postgres_server_url: str,
+    migrated_template: str,
+    root: Path,
+    standins: StandinGroup | None = None,
+    **variables: str,
 ) -> Iterator[System]:
-    """`jobsimport dev` in its own session, its own project root, a fresh database and fresh
-    stand-ins; `variables` are set in its environment. Stopped with SIGTERM at the end."""
+    """`jobsimport dev` in its own session, its own project root, a fresh database and the
+    given stand-ins (fresh ones if none); `variables` are set in its environment. Stopped with
+    SIGTERM at the end, unless the test stopped it itself; either way it must exit 0."""
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", root / "dagster.yaml")
     port = free_port()
     token = f"e2e-{secrets.token_hex(12)}"
     with (
         fresh_database(postgres_server_url, migrated_template) as database_url,
-        start_all() as standins,
+        nullcontext(standins) if standins is not None else start_all() as standins,
     ):
         urls = standins.urls()
         environ = {
@@ -217,7 +222,9 @@ def running_system(
             yield running
             # Runs the tests launched end before the database goes (a failed test may leave one).
             deadline = time.monotonic() + RUN_TIMEOUT
-            while _active_runs(running) and time.monotonic() < deadline:
+            while process.poll() is None and _active_runs(running):
+                if time.monotonic() > deadline:
+                    break
                 time.sleep(1)
         finally:
             process.send_signal(signal.SIGTERM)

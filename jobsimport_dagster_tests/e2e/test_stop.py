@@ -5,28 +5,20 @@ it: the package's shared system must stay up for the other tests.
 """
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-import sqlalchemy as sa
 
-from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
-from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
 from jobsimport_dagster.standins.server import StandinGroup, start_all
-from jobsimport_dagster_tests.conftest import PROJECT_ROOT, fresh_database
 from jobsimport_dagster_tests.e2e.conftest import (
     EXTRATONE,
-    JOBSIMPORT,
     START_TIMEOUT,
     System,
-    _ready,
-    free_port,
+    running_system,
     wait_for,
 )
 
@@ -70,61 +62,15 @@ def own_system(
     tmp_path: Path,
     slow_standins: StandinGroup,
 ) -> Iterator[System]:
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", root / "dagster.yaml")
-    port = free_port()
-    urls = slow_standins.urls()
-    with fresh_database(postgres_server_url, migrated_template) as database_url:
-        environ = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DAGSTER_", "JOBSIMPORT_", "OMDB_", "IMDB_", "ASHISHDOTME_"))
-        }
-        environ.update(
-            DATABASE_URL=database_url,
-            DAGSTER_HOME=str(root),
-            JOBSIMPORT_PROJECT_ROOT=str(root),
-            JOBSIMPORT_UPLOAD_DIR=str(root / "uploads"),
-            JOBSIMPORT_SENSOR_INTERVAL="1",
-            JOBSIMPORT_CONCURRENCY="2",
-            JOBSIMPORT_UI_TOKEN="stop-test",
-            OMDB_BASE_URL=urls["omdb"],
-            OMDB_API_KEY=DEFAULT_API_KEY,
-            IMDB_API_URL=urls["imdb"],
-            ASHISHDOTME_API_URL=urls["catalogue"],
-            ASHISHDOTME_TOKEN=DEFAULT_TOKEN,
-        )
-        log = root / "jobsimport-dev.log"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [str(JOBSIMPORT), "dev", "--port", str(port)],
-                cwd=root,
-                env=environ,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        engine = sa.create_engine(database_url, poolclass=sa.NullPool)
-        system = System(
-            f"http://127.0.0.1:{port}",
-            "stop-test",
-            root,
-            database_url,
-            slow_standins,
-            process,
-            log,
-            engine,
-        )
+    with running_system(
+        postgres_server_url, migrated_template, tmp_path, slow_standins, JOBSIMPORT_CONCURRENCY="2"
+    ) as system:
         try:
-            wait_for("`jobsimport dev` to serve", lambda: _ready(system), START_TIMEOUT)
             yield system
         finally:
-            # Whatever the test found, leave nothing running and no connection to the database.
-            for left in processes_of(root, process.pid):
+            # Whatever the test found, leave nothing running.
+            for left in processes_of(system.root, system.process.pid):
                 left.kill()
-            process.wait(timeout=30)
-            engine.dispose()
 
 
 def runs_in_flight(system: System) -> list[str] | None:
