@@ -130,14 +130,8 @@ class _Catalogue:
         return record_id
 
     def _key(self, body: Mapping[str, Any]) -> tuple[str, str]:
-        return (str(body.get("imdbId") or "").lower(), date_or_season(body))
-
-
-def date_or_season(body: Mapping[str, Any]) -> str:
-    """What tells one viewing of a title from another: a movie's date, a show's season."""
-    if "seasonNumber" in body:
-        return str(body["seasonNumber"])
-    return str(body["viewingDate"])[:10]
+        date_or_season = body["viewingDate"][:10] if self._movies else str(body["seasonNumber"])
+        return (str(body.get("imdbId") or "").lower(), date_or_season)
 
 
 def _post_once(catalogue: _Catalogue, body: Mapping[str, Any], *, attempts: int) -> str:
