@@ -26,12 +26,14 @@ class ClaimedRow:
 
 @dataclass(frozen=True)
 class OpenRow:
-    """A row still to do, listed without its payload (read when its chunk is taken)."""
+    """A row still to do, listed without its payload (read when its chunk is taken); `enriched`
+    when an earlier run stored its accepted title."""
 
     id: uuid.UUID
     line: int
     status: str
     dedupe_key: str | None
+    enriched: bool = False
 
     def with_payload(self, payload: dict[str, Any] | None) -> ClaimedRow:
         return ClaimedRow(self.id, self.line, self.status, payload or {}, self.dedupe_key)
@@ -120,25 +122,27 @@ def open_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[ClaimedRow]:
     return [_claimed(r) for r in conn.execute(query)]
 
 
-def open_row_list(conn: sa.Connection, job_id: uuid.UUID, *, enriched: bool) -> list[OpenRow]:
-    """The rows still to do that are (or are not yet) enriched, in file order, payloads unread:
-    a step lists its rows at once and reads their payloads chunk by chunk."""
-    has_match = import_rows.c.normalized_payload.has_key("match")
+def open_row_list(conn: sa.Connection, job_id: uuid.UUID) -> list[OpenRow]:
+    """The rows still to do, in file order, payloads unread: a run lists its rows at once and
+    reads their payloads chunk by chunk."""
     query = (
         sa.select(
             import_rows.c.id,
             import_rows.c.row_number,
             import_rows.c.status,
             import_rows.c.dedupe_key,
+            import_rows.c.normalized_payload.has_key("match").label("enriched"),
         )
         .where(
             import_rows.c.job_id == job_id,
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
-            has_match if enriched else sa.not_(has_match),
         )
         .order_by(import_rows.c.row_number)
     )
-    return [OpenRow(r.id, r.row_number, r.status, r.dedupe_key) for r in conn.execute(query)]
+    return [
+        OpenRow(r.id, r.row_number, r.status, r.dedupe_key, bool(r.enriched))
+        for r in conn.execute(query)
+    ]
 
 
 def payloads_of(conn: sa.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -170,6 +174,21 @@ def claim_for_insert(
         .returning(import_rows.c.id, import_rows.c.normalized_payload)
     )
     return {r.id: r.normalized_payload for r in conn.execute(statement)}
+
+
+def claim_one_for_insert(conn: sa.Connection, row_id: uuid.UUID, payload: dict[str, Any]) -> bool:
+    """Mark a row enriched in this run `processing`, its accepted title stored, before its
+    POST (so a run that dies after it knows what to look for in the catalogue); False when
+    the row is no longer open."""
+    statement = (
+        sa.update(import_rows)
+        .where(
+            import_rows.c.id == row_id,
+            import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
+        )
+        .values(status=RowStatus.PROCESSING, normalized_payload=payload, updated_at=sa.func.now())
+    )
+    return conn.execute(statement).rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,29 @@ def viewing_keys(
     return sorted(keys)
 
 
+def claimed_elsewhere(
+    conn: sa.Connection, *, import_type: str, job_id: uuid.UUID, dedupe_keys: Sequence[str]
+) -> set[str]:
+    """Those of these dedupe keys whose viewing a row of another import holds and posted or
+    is posting: a record of it in the catalogue is that import's doing, not the user's."""
+    if not dedupe_keys:
+        return set()
+    by_claim = {
+        viewing_keys(import_type, dedupe_key=k, imdb_id=None, date_or_season="")[0]: k
+        for k in dedupe_keys
+    }
+    query = (
+        sa.select(viewing_claims.c.claim_key)
+        .join(import_rows, import_rows.c.id == viewing_claims.c.row_id)
+        .where(
+            viewing_claims.c.claim_key.in_(by_claim),
+            viewing_claims.c.job_id != job_id,
+            import_rows.c.status.in_([*_IN_FLIGHT, RowStatus.SUCCESS]),
+        )
+    )
+    return {by_claim[key] for key in conn.execute(query).scalars()}
+
+
 def _lease_key(job_id: uuid.UUID) -> int:
     """The job's half of the lease lock: 31 bits of its id (a clash only makes a waiter wait)."""
     return job_id.int & 0x7FFFFFFF

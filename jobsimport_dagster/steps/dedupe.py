@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from jobsimport_dagster.clients.omdb import parse_year
 from jobsimport_dagster.codes import RowCode, RowStatus
-from jobsimport_dagster.db import claims
+from jobsimport_dagster.db import claims, viewings
 from jobsimport_dagster.models import RowOutcome, StepSummary
 from jobsimport_dagster.steps.enrich import title_match_key
 
@@ -346,6 +346,11 @@ def _skips(
             conn, excluding_job=job_id, dedupe_keys=keys, title_keys=title_keys
         )
     )
+    # A catalogue record of a viewing another import holds was posted by it, maybe moments
+    # ago (its success not written yet): the row is that import's repeat, `already_imported`.
+    posted_elsewhere = viewings.claimed_elsewhere(
+        conn, import_type=import_type, job_id=job_id, dedupe_keys=keys
+    )
     movie_index = index_movies(records) if is_movies else None
     show_index = None if is_movies else index_shows(records)
     updates: list[claims.RowUpdate] = []
@@ -370,6 +375,7 @@ def _skips(
             exists = show_exists(show_index, show=label, season=season)
             already = (row.dedupe_key or "") in imported.dedupe_keys
             label = f"{label} Season {season}"  # the message names the show-season
+        already = already or (exists and row.dedupe_key in posted_elsewhere)
         outcome = skip_outcome(
             skip_duplicates=True,  # `run_dedupe` skips nothing when they are off
             label=label,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 import unicodedata
-import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -28,8 +26,6 @@ from jobsimport_dagster.errors import UpstreamError
 from jobsimport_dagster.models import RowOutcome, StepSummary
 from jobsimport_dagster.steps.lookups import CachedLookups
 from jobsimport_dagster.steps.normalize import normalize_title
-from jobsimport_dagster.steps.pool import run_rows
-from jobsimport_dagster.steps.progress import Progress
 
 YEAR_TOLERANCE = 1
 
@@ -319,37 +315,45 @@ def enrich_seed(seed: Mapping[str, Any], *, kind: Kind, lookups: Lookups) -> Enr
     return chain.result(None, None)
 
 
-def run_enrich(
-    engine: Engine,
-    *,
-    job_id: uuid.UUID,
-    import_type: str,
-    lookups: CachedLookups,
-    concurrency: int,
-    report: Callable[[str], None],
-) -> StepSummary:
-    """Enrich every open row not matched yet; store the accepted title or the failure.
+class Enrichment:
+    """A run's enrichment, one row at a time as the workers take them. Thread-safe.
 
-    Budget and upstream failures fail the row with their retryable code; a missing or refused
-    key stops the step (rows not taken stay `pending`).
+    `read_seeds` runs ahead of the workers on a chunk (its payloads, the cached answers to its
+    first lookups, the OMDb calls it will need leased); `enrich` walks one row along the
+    provider chain. Budget and upstream failures fail the row with their retryable code; a
+    missing or refused key raises and so stops the run (rows not taken stay `pending`).
     """
-    started = time.monotonic()
-    kind = kind_for(import_type)
-    with engine.connect() as conn:
-        rows = claims.open_row_list(conn, job_id, enriched=False)
-    counts: dict[str, int] = {}
-    counts_lock = threading.Lock()
 
-    def work(row: claims.ClaimedRow) -> claims.RowUpdate:
+    def __init__(self, engine: Engine, *, import_type: str, lookups: CachedLookups) -> None:
+        self._engine = engine
+        self._kind = kind_for(import_type)
+        self._lookups = lookups
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._rows_in = 0
+
+    def read_seeds(self, chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
+        """The chunk's payloads; their cached answers read and their OMDb calls leased."""
+        if not chunk:
+            return []
+        with self._engine.connect() as conn:
+            payloads = claims.payloads_of(conn, [r.id for r in chunk])
+        seeded = [r.with_payload(payloads.get(r.id)) for r in chunk]
+        self._lookups.prepare([r.normalized_payload for r in seeded], self._kind)
+        return seeded
+
+    def enrich(self, row: claims.ClaimedRow) -> claims.ClaimedRow | claims.RowUpdate:
+        """The row with the accepted title in its payload (`match`, `route`), or its failure."""
         seed = row.normalized_payload
         try:
-            result = enrich_seed(seed, kind=kind, lookups=lookups)
+            result = enrich_seed(seed, kind=self._kind, lookups=self._lookups)
         except UpstreamError as error:
             result = EnrichResult(match=None, code=error.code, message=str(error))
         outcome = result.outcome
-        with counts_lock:
+        with self._lock:
+            self._rows_in += 1
             name = "enriched" if outcome is None else str(outcome.code)
-            counts[name] = counts.get(name, 0) + 1
+            self._counts[name] = self._counts.get(name, 0) + 1
         if outcome is not None:
             return claims.RowUpdate(
                 id=row.id,
@@ -358,44 +362,21 @@ def run_enrich(
                 error_message=outcome.message,
             )
         assert result.match is not None
-        return claims.RowUpdate(
-            id=row.id,
-            status=RowStatus.PENDING,
-            normalized_payload={**seed, "match": asdict(result.match), "route": str(result.route)},
+        payload = {**seed, "match": asdict(result.match), "route": str(result.route)}
+        return replace(row, normalized_payload=payload)
+
+    def summary(self, seconds: float) -> StepSummary:
+        with self._lock:
+            counts = dict(self._counts)
+            rows_in = self._rows_in
+        return StepSummary(
+            step="enrich",
+            rows_in=rows_in,
+            counts=counts,
+            seconds=seconds,
+            extra={
+                "omdb_calls": self._lookups.omdb_calls,
+                "imdb_calls": self._lookups.imdb_calls,
+                "cache_hits": self._lookups.cache_hits,
+            },
         )
-
-    def write(updates: list[claims.RowUpdate]) -> None:
-        lookups.flush()
-        with engine.begin() as conn:
-            claims.write_updates(conn, updates)
-
-    def read_seeds(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
-        """The chunk's payloads; their cached answers read and their OMDb calls leased."""
-        with engine.connect() as conn:
-            payloads = claims.payloads_of(conn, [r.id for r in chunk])
-        seeded = [r.with_payload(payloads.get(r.id)) for r in chunk]
-        lookups.prepare([r.normalized_payload for r in seeded], kind)
-        return seeded
-
-    try:
-        run_rows(
-            rows,
-            work,
-            concurrency=concurrency,
-            write=write,
-            take_chunk=read_seeds,
-            progress=Progress(total=len(rows), report=report),
-        )
-    finally:
-        lookups.close()
-    return StepSummary(
-        step="enrich",
-        rows_in=len(rows),
-        counts=counts,
-        seconds=time.monotonic() - started,
-        extra={
-            "omdb_calls": lookups.omdb_calls,
-            "imdb_calls": lookups.imdb_calls,
-            "cache_hits": lookups.cache_hits,
-        },
-    )

@@ -16,8 +16,7 @@ from jobsimport_dagster.db import claims, viewings
 from jobsimport_dagster.errors import InsertFailed, InsertRejected, UpstreamUnavailable
 from jobsimport_dagster.models import StepSummary
 from jobsimport_dagster.steps import dedupe
-from jobsimport_dagster.steps.pool import run_rows
-from jobsimport_dagster.steps.progress import Progress
+from jobsimport_dagster.steps.pool import LATER, Later
 
 SHOW_STATUS = "Started"
 
@@ -149,169 +148,174 @@ def _post_once(catalogue: _Catalogue, body: Mapping[str, Any], *, attempts: int)
     raise InsertFailed(f"the API did not confirm '{body['title']}' after {attempts} attempts")
 
 
-def run_insert(
-    engine: Engine,
-    *,
-    job_id: uuid.UUID,
-    import_type: str,
-    dry_run: bool,
-    skip_duplicates: bool,
-    client: CatalogueClient,
-    read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
-    concurrency: int,
-    report: Callable[[str], None],
-    attempts: int = 6,
-) -> StepSummary:
-    """POST every enriched open row (or, in a dry run, keep its would-be body and skip it).
+class Insertion:
+    """A run's inserts, one row at a time as the workers bring them enriched. Thread-safe.
 
-    A row is `processing` before its POST and gets its `target_record_id` right after; a row
-    found `processing` (an earlier run died) or already in the catalogue with the same IMDb ID
-    and date is not posted again. `read_catalogue` gives the run's one read of the catalogue
-    (called only when there is something to post).
+    A row is `processing` (with its accepted title stored) before its POST and gets its
+    `target_record_id` right after; a row found `processing` (an earlier run died) or already
+    in the catalogue with the same IMDb ID and date is not posted again. Rows enriched by an
+    earlier run are claimed a chunk at a time (`take`); a row enriched in this run is claimed
+    on its own, right before its POST. In a dry run a row keeps its would-be body and is
+    skipped. `read_catalogue` gives the run's one read of the catalogue.
 
     Unless duplicates are wanted (`skip_duplicates` off) or nothing is posted (a dry run), a
     row first claims its viewing (`db.viewings`): one that another import is posting waits for
-    it, without holding a worker, and is skipped `already_imported` if that row succeeds.
+    it (`post` answers LATER), and is skipped `already_imported` if that row succeeds.
     """
-    started = time.monotonic()
-    with engine.connect() as conn:
-        rows = claims.open_row_list(conn, job_id, enriched=True)
-    was_processing = {r.id for r in rows if r.status == RowStatus.PROCESSING}
-    counts: dict[str, int] = {}
-    counts_lock = threading.Lock()
-    catalogue = None if dry_run or not rows else _Catalogue(client, import_type, read_catalogue())
 
-    def tally(name: str) -> None:
-        with counts_lock:
-            counts[name] = counts.get(name, 0) + 1
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        job_id: uuid.UUID,
+        import_type: str,
+        dry_run: bool,
+        skip_duplicates: bool,
+        client: CatalogueClient,
+        read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
+        was_processing: set[uuid.UUID],
+        attempts: int = 6,
+    ) -> None:
+        self._engine = engine
+        self._job_id = job_id
+        self._import_type = import_type
+        self._dry_run = dry_run
+        self._claims_viewings = skip_duplicates and not dry_run
+        self._was_processing = was_processing
+        self._attempts = attempts
+        self._catalogue = None if dry_run else _Catalogue(client, import_type, read_catalogue())
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._rows_in = 0
+        # Viewings claimed with their chunk, by row id: (when, what was found), taken by `post`.
+        self._chunk_claims: dict[uuid.UUID, tuple[float, viewings.ViewingClaim]] = {}
 
-    # Viewings claimed with their chunk, by row id: (when, what was found), taken by the worker.
-    chunk_claims: dict[uuid.UUID, tuple[float, viewings.ViewingClaim]] = {}
+    def take(self, chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
+        """Rows enriched by an earlier run, marked `processing` (a dry run only reads them),
+        with payloads, and (unless duplicates are wanted) their viewings claimed."""
+        if not chunk:
+            return []
+        ids = [r.id for r in chunk]
+        with self._engine.begin() as conn:
+            if self._dry_run:
+                payloads = claims.payloads_of(conn, ids)
+            else:
+                payloads = claims.claim_for_insert(conn, self._job_id, ids)
+            taken = [r.with_payload(payloads[r.id]) for r in chunk if r.id in payloads]
+            claimed_at = time.monotonic()
+            if self._claims_viewings:
+                wanted = {r.id: self._keys_of(r) for r in taken}
+                found = viewings.claim_viewings(conn, job_id=self._job_id, wanted=wanted)
+            else:
+                found = {r.id: viewings.ViewingClaim(viewings.ClaimVerdict.HELD) for r in taken}
+        self._chunk_claims.update({row_id: (claimed_at, c) for row_id, c in found.items()})
+        return taken
 
-    def keys_of(row: claims.ClaimedRow) -> list[str]:
-        seed = row.normalized_payload
-        return viewings.viewing_keys(
-            import_type,
-            dedupe_key=row.dedupe_key,
-            imdb_id=seed["match"]["imdb_id"],
-            date_or_season=str(seed["season"]) if "season" in seed else seed["viewing_date"],
-        )
-
-    def claim_viewing(row: claims.ClaimedRow) -> tuple[float, viewings.ViewingClaim]:
-        """The viewing's claim made with the row's chunk, or (after a wait) made now."""
-        if (made := chunk_claims.pop(row.id, None)) is not None:
-            return made
-        claimed_at = time.monotonic()
-        with engine.begin() as conn:
-            claim = viewings.claim_viewing(conn, row_id=row.id, job_id=job_id, keys=keys_of(row))
-        return claimed_at, claim
-
-    def work(row: claims.ClaimedRow) -> claims.RowUpdate | None:
-        body = build_payload(import_type, row.normalized_payload)
+    def post(self, row: claims.ClaimedRow) -> claims.RowUpdate | Later | None:
+        """POST the row's body once, or say why not: its update, LATER while another import
+        posts its viewing, or None when the row is no longer this run's to do."""
+        body = build_payload(self._import_type, row.normalized_payload)
         payload = {**row.normalized_payload, "body": body}
-        if catalogue is None:
-            tally(RowCode.DRY_RUN)
-            return claims.RowUpdate(
-                id=row.id,
-                status=RowStatus.SKIPPED,
-                error_code=RowCode.DRY_RUN,
-                error_message="dry run: not posted",
-                normalized_payload=payload,
+        if self._catalogue is None:
+            message = "dry run: not posted"
+            return self._done(row, RowStatus.SKIPPED, RowCode.DRY_RUN, message, payload)
+        made = self._chunk_claims.pop(row.id, None) or self._claim(row)
+        if made is None:
+            return None
+        claimed_at, claim = made
+        if claim.verdict is viewings.ClaimVerdict.WAIT:
+            return LATER
+        if claim.verdict is viewings.ClaimVerdict.IMPORTED:
+            message = (
+                f"'{body['title']}' was imported by import {claim.holder_partition_key}"
+                f" (line {claim.holder_line})."
             )
-        ours_before = row.id in was_processing
-        if skip_duplicates:
-            claimed_at, claim = claim_viewing(row)
-            if claim.verdict is viewings.ClaimVerdict.WAIT:
-                return None
-            if claim.verdict is viewings.ClaimVerdict.IMPORTED:
-                tally(RowCode.ALREADY_IMPORTED)
-                return claims.RowUpdate(
-                    id=row.id,
-                    status=RowStatus.SKIPPED,
-                    error_code=RowCode.ALREADY_IMPORTED,
-                    error_message=(
-                        f"'{body['title']}' was imported by import {claim.holder_partition_key}"
-                        f" (line {claim.holder_line})."
-                    ),
-                    normalized_payload=payload,
-                )
-            if claim.verdict is viewings.ClaimVerdict.TAKEN_OVER:
-                # The viewing was another row's, which failed or whose run died (maybe after
-                # its POST arrived): only a read made after this moment can tell. A record
-                # found then is `exists_in_api`, unless this row was itself in flight when
-                # its own run died: then, as for any such row, the record is taken as its own.
-                catalogue.read_since(claimed_at)
-        existing = catalogue.find(body)
-        if existing is not None and not ours_before:
-            tally(RowCode.EXISTS_IN_API)
-            return claims.RowUpdate(
-                id=row.id,
-                status=RowStatus.SKIPPED,
-                error_code=RowCode.EXISTS_IN_API,
-                error_message=f"'{body['title']}' is already in the catalogue.",
-                normalized_payload=payload,
-                target_record_id=existing or None,
+            return self._done(row, RowStatus.SKIPPED, RowCode.ALREADY_IMPORTED, message, payload)
+        if claim.verdict is viewings.ClaimVerdict.TAKEN_OVER:
+            # The viewing was another row's, which failed or whose run died (maybe after its
+            # POST arrived): only a read made after this moment can tell. A record found then
+            # is `exists_in_api`, unless this row was itself in flight when its own run died:
+            # then, as for any such row, the record is taken as its own.
+            self._catalogue.read_since(claimed_at)
+        existing = self._catalogue.find(body)
+        if existing is not None and row.id not in self._was_processing:
+            message = f"'{body['title']}' is already in the catalogue."
+            return self._done(
+                row, RowStatus.SKIPPED, RowCode.EXISTS_IN_API, message, payload, existing or None
             )
         try:
             record_id = (
-                existing if existing is not None else _post_once(catalogue, body, attempts=attempts)
+                existing
+                if existing is not None
+                else _post_once(self._catalogue, body, attempts=self._attempts)
             )
         except (InsertRejected, InsertFailed, UpstreamUnavailable) as error:
             code = (
                 error.code if not isinstance(error, UpstreamUnavailable) else RowCode.INSERT_FAILED
             )
-            tally(code)
-            return claims.RowUpdate(
-                id=row.id,
-                status=RowStatus.FAILED,
-                error_code=code,
-                error_message=str(error),
-                normalized_payload=payload,
+            return self._done(row, RowStatus.FAILED, code, str(error), payload)
+        return self._done(row, RowStatus.SUCCESS, None, None, payload, record_id)
+
+    def release(self, unstarted: list[claims.ClaimedRow]) -> None:
+        """Rows claimed for insert whose POST never started go back to `pending` (a terminated
+        run); rows in flight when an earlier run died stay `processing`."""
+        with self._engine.begin() as conn:
+            claims.release(conn, [r.id for r in unstarted if r.id not in self._was_processing])
+
+    def summary(self, seconds: float) -> StepSummary:
+        with self._lock:
+            return StepSummary(
+                step="insert", rows_in=self._rows_in, counts=dict(self._counts), seconds=seconds
             )
-        tally("success")
+
+    def _claim(self, row: claims.ClaimedRow) -> tuple[float, viewings.ViewingClaim] | None:
+        """A row's own claim, right before its POST: its viewing (unless duplicates are
+        wanted), then, unless it waits or was imported, the row `processing` with its title.
+        None when the row is no longer open (another run of this import settled it)."""
+        claimed_at = time.monotonic()
+        with self._engine.connect() as conn:
+            claim = viewings.ViewingClaim(viewings.ClaimVerdict.HELD)
+            if self._claims_viewings:
+                claim = viewings.claim_viewing(
+                    conn, row_id=row.id, job_id=self._job_id, keys=self._keys_of(row)
+                )
+            going_on = claim.verdict not in (
+                viewings.ClaimVerdict.WAIT,
+                viewings.ClaimVerdict.IMPORTED,
+            )
+            if going_on and not claims.claim_one_for_insert(conn, row.id, row.normalized_payload):
+                conn.rollback()  # and give up the viewing claimed for it
+                return None
+            conn.commit()
+        return claimed_at, claim
+
+    def _keys_of(self, row: claims.ClaimedRow) -> list[str]:
+        seed = row.normalized_payload
+        return viewings.viewing_keys(
+            self._import_type,
+            dedupe_key=row.dedupe_key,
+            imdb_id=seed["match"]["imdb_id"],
+            date_or_season=str(seed["season"]) if "season" in seed else seed["viewing_date"],
+        )
+
+    def _done(
+        self,
+        row: claims.ClaimedRow,
+        status: RowStatus,
+        code: RowCode | None,
+        message: str | None,
+        payload: dict[str, Any],
+        record_id: str | None = None,
+    ) -> claims.RowUpdate:
+        with self._lock:
+            self._rows_in += 1
+            name = "success" if code is None else str(code)
+            self._counts[name] = self._counts.get(name, 0) + 1
         return claims.RowUpdate(
             id=row.id,
-            status=RowStatus.SUCCESS,
+            status=status,
+            error_code=code,
+            error_message=message,
             normalized_payload=payload,
             target_record_id=record_id,
         )
-
-    def claim(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
-        """The chunk's rows marked `processing` (a dry run only reads them), with payloads,
-        and (unless duplicates are wanted) their viewings claimed."""
-        ids = [r.id for r in chunk]
-        with engine.begin() as conn:
-            if dry_run:
-                payloads = claims.payloads_of(conn, ids)
-            else:
-                payloads = claims.claim_for_insert(conn, job_id, ids)
-            taken = [r.with_payload(payloads[r.id]) for r in chunk if r.id in payloads]
-            if skip_duplicates and not dry_run:
-                claimed_at = time.monotonic()
-                found = viewings.claim_viewings(
-                    conn, job_id=job_id, wanted={r.id: keys_of(r) for r in taken}
-                )
-                chunk_claims.update({row_id: (claimed_at, c) for row_id, c in found.items()})
-        return taken
-
-    def write(updates: list[claims.RowUpdate]) -> None:
-        with engine.begin() as conn:
-            claims.write_updates(conn, updates)
-
-    def release(unstarted: list[claims.ClaimedRow]) -> None:
-        with engine.begin() as conn:
-            claims.release(conn, [r.id for r in unstarted if r.id not in was_processing])
-
-    with viewings.insert_lease(engine, job_id):
-        run_rows(
-            rows,
-            work,
-            concurrency=concurrency,
-            write=write,
-            take_chunk=claim,
-            release=release,
-            progress=Progress(total=len(rows), report=report),
-        )
-    return StepSummary(
-        step="insert", rows_in=len(rows), counts=counts, seconds=time.monotonic() - started
-    )

@@ -10,6 +10,8 @@ is also the one place where an import's status changes during a run (`begin`, `f
 from __future__ import annotations
 
 import functools
+import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,20 +23,21 @@ import sqlalchemy as sa
 from jobsimport_dagster.clients.catalogue import CatalogueClient
 from jobsimport_dagster.clients.imdb import ImdbClient
 from jobsimport_dagster.clients.omdb import OmdbClient
-from jobsimport_dagster.codes import JobStatus
-from jobsimport_dagster.db import claims, jobs
+from jobsimport_dagster.codes import JobStatus, RowStatus
+from jobsimport_dagster.db import claims, jobs, viewings
 from jobsimport_dagster.db.jobs import ImportJob, RowCounts
 from jobsimport_dagster.db.rows import FailedRow
 from jobsimport_dagster.errors import JobsimportError
 from jobsimport_dagster.models import StepSummary
 from jobsimport_dagster.sources.registry import get_adapter
 from jobsimport_dagster.steps.dedupe import run_dedupe
-from jobsimport_dagster.steps.enrich import run_enrich
+from jobsimport_dagster.steps.enrich import Enrichment
 from jobsimport_dagster.steps.export import run_export
 from jobsimport_dagster.steps.finish import Verdict, count_retryable_failed, judge
-from jobsimport_dagster.steps.insert import run_insert
+from jobsimport_dagster.steps.insert import Insertion
 from jobsimport_dagster.steps.lookups import CachedLookups
-from jobsimport_dagster.steps.pool import long_lived_objects_frozen
+from jobsimport_dagster.steps.pool import LATER, Later, long_lived_objects_frozen, run_rows
+from jobsimport_dagster.steps.progress import Progress
 from jobsimport_dagster.steps.validate import run_validate
 
 
@@ -117,7 +120,8 @@ def import_rows(
     archive: Path,
     report: Callable[[str], None],
 ) -> Settled:
-    """Step two: take the rows left, dedupe, enrich, insert, then settle the import.
+    """Step two: take the rows left, dedupe, then enrich and insert row by row, then settle
+    the import.
 
     The catalogue is read once, here, for dedupe and insert (SPEC §8). Run after a failed run
     (a re-execution, from failure or of every step), it takes every row still to do: pending,
@@ -144,31 +148,15 @@ def import_rows(
                 read_catalogue=read_catalogue,
             )
         report(f"dedupe: skipped {dedupe.counts}")
-        lookups = CachedLookups(
+        enrich, insert = enrich_and_insert(
             engine,
-            omdb=upstreams.omdb,
-            imdb=upstreams.imdb,
-            daily_budget=upstreams.daily_budget,
-            now=upstreams.now,
-        )
-        enrich = run_enrich(
-            engine,
-            job_id=job.id,
-            import_type=job.type,
-            lookups=lookups,
-            concurrency=concurrency,
-            report=lambda line: report(f"enrich: {line}"),
-        )
-        insert = run_insert(
-            engine,
-            job_id=job.id,
-            import_type=job.type,
+            job=job,
+            upstreams=upstreams,
             dry_run=dry_run,
             skip_duplicates=skip,
-            client=upstreams.catalogue,
             read_catalogue=read_catalogue,
             concurrency=concurrency,
-            report=lambda line: report(f"insert: {line}"),
+            report=report,
         )
     return finish(
         engine,
@@ -178,6 +166,89 @@ def import_rows(
         dry_run=dry_run,
         stages=(dedupe, enrich, insert),
     )
+
+
+def enrich_and_insert(
+    engine: sa.Engine,
+    *,
+    job: ImportJob,
+    upstreams: Upstreams,
+    dry_run: bool,
+    skip_duplicates: bool,
+    read_catalogue: Callable[[], Sequence[Mapping[str, Any]]],
+    concurrency: int,
+    report: Callable[[str], None],
+) -> tuple[StepSummary, StepSummary]:
+    """The enrich and insert stages, row by row: a row goes from its lookup to its POST
+    without waiting for the rest of the file, `concurrency` rows in flight.
+
+    One pass over the rows still open: a row not enriched yet is enriched, then (matched)
+    posted at once; a row an earlier run enriched is posted. So OMDb's rate limit and the
+    POSTs overlap instead of adding up, and a run that stops leaves every row it finished
+    written. Each stage keeps its own counters; both stages' seconds are the pass's.
+    """
+    started = time.monotonic()
+    with engine.connect() as conn:
+        rows = claims.open_row_list(conn, job.id)
+    if not rows:
+        return StepSummary(step="enrich"), StepSummary(step="insert")
+    lookups = CachedLookups(
+        engine,
+        omdb=upstreams.omdb,
+        imdb=upstreams.imdb,
+        daily_budget=upstreams.daily_budget,
+        now=upstreams.now,
+    )
+    enrichment = Enrichment(engine, import_type=job.type, lookups=lookups)
+    insertion = Insertion(
+        engine,
+        job_id=job.id,
+        import_type=job.type,
+        dry_run=dry_run,
+        skip_duplicates=skip_duplicates,
+        client=upstreams.catalogue,
+        read_catalogue=read_catalogue,
+        was_processing={r.id for r in rows if r.status == RowStatus.PROCESSING},
+    )
+    # Rows enriched in this pass that wait on another import keep their title meanwhile.
+    waiting: dict[uuid.UUID, claims.ClaimedRow] = {}
+
+    def take(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
+        fresh = [r for r in chunk if not r.enriched]
+        return enrichment.read_seeds(fresh) + insertion.take([r for r in chunk if r.enriched])
+
+    def work(row: claims.ClaimedRow) -> claims.RowUpdate | Later | None:
+        row = waiting.pop(row.id, row)
+        if "match" not in row.normalized_payload:
+            enriched = enrichment.enrich(row)
+            if isinstance(enriched, claims.RowUpdate):
+                return enriched
+            row = enriched
+        outcome = insertion.post(row)
+        if outcome is LATER:
+            waiting[row.id] = row
+        return outcome
+
+    def write(updates: list[claims.RowUpdate]) -> None:
+        lookups.flush()
+        with engine.begin() as conn:
+            claims.write_updates(conn, updates)
+
+    try:
+        with viewings.insert_lease(engine, job.id):
+            run_rows(
+                rows,
+                work,
+                concurrency=concurrency,
+                write=write,
+                take_chunk=take,
+                release=insertion.release,
+                progress=Progress(total=len(rows), report=lambda line: report(f"rows: {line}")),
+            )
+    finally:
+        lookups.close()
+    seconds = time.monotonic() - started
+    return enrichment.summary(seconds), insertion.summary(seconds)
 
 
 def _catalogue_reader(

@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from enum import Enum
 from typing import Generic, TypeVar
 
 from jobsimport_dagster.db.claims import RowUpdate
@@ -18,6 +19,15 @@ from jobsimport_dagster.steps.progress import Progress
 
 Ref = TypeVar("Ref")  # a row as listed, before its chunk is taken
 Row = TypeVar("Row")  # a row as a worker gets it
+
+
+class Later(Enum):
+    """A worker's answer for a row it cannot do yet (it waits on another import)."""
+
+    LATER = "later"
+
+
+LATER = Later.LATER
 
 
 @contextmanager
@@ -135,7 +145,7 @@ class _Feed(Generic[Ref, Row]):
 
 def run_rows(
     refs: Sequence[Ref],
-    work: Callable[[Row], RowUpdate | None],
+    work: Callable[[Row], RowUpdate | Later | None],
     *,
     take_chunk: Callable[[list[Ref]], list[Row]],
     concurrency: int,
@@ -150,8 +160,8 @@ def run_rows(
     a little before they start (insert claims them, enrich reads their payloads and cached
     answers); only the rows it returns are worked. Each worker takes its next row as soon as
     it is free, and the calling thread writes results with `write` in batches. A row whose
-    `work` returns None (it waits on another import) is handed out again later, without
-    holding a worker meanwhile. A missing or
+    `work` returns LATER (it waits on another import) is handed out again later, without
+    holding a worker meanwhile; None means there is nothing to write for it. A missing or
     refused credential stops new rows, lets in-flight ones finish, writes, then raises: rows
     not taken keep their state. An interruption (terminate) does the same and `release`s the
     rows taken that never started.
@@ -170,11 +180,11 @@ def run_rows(
         try:
             while (row := feed.next_row()) is not None:
                 update = work(row)
-                if update is None:
+                if update is LATER:
                     feed.defer(row)
-                    continue
-                with lock:
-                    results.append(update)
+                elif update is not None:
+                    with lock:
+                        results.append(update)
         except BaseException as error:  # handed to the calling thread, which raises it
             errors.append(error)
             feed.stop()

@@ -147,3 +147,26 @@ def test_concurrent_claims_of_one_viewing_leave_exactly_one_holder(engine: sa.En
         thread.join(30)
     assert sorted(verdicts) == sorted([Verdict.HELD] + [Verdict.WAIT] * 7)
     assert len(set(_holders(engine).values())) == 1
+
+
+def test_viewings_held_by_other_imports_rows_that_posted_or_post_are_claimed_elsewhere(
+    engine: sa.Engine,
+) -> None:
+    posting, succeeded, failed, asking = (_job_with_row(engine) for _ in range(4))
+    _claim(engine, posting, ["movies:key:up|2024-01-02"])
+    _claim(engine, succeeded, ["movies:key:alien|1979-05-25"])
+    _set_status(engine, succeeded[1], RowStatus.SUCCESS)
+    _claim(engine, failed, ["movies:key:heat|1995-12-15"])
+    _set_status(engine, failed[1], RowStatus.FAILED, RowCode.INSERT_FAILED)
+    _claim(engine, asking, ["movies:key:own|2024-01-01"])
+    wanted = ["up|2024-01-02", "alien|1979-05-25", "heat|1995-12-15", "own|2024-01-01", "new|x"]
+    with engine.connect() as conn:
+        found = viewings.claimed_elsewhere(
+            conn, import_type="movies", job_id=asking[0], dedupe_keys=wanted
+        )
+        other_type = viewings.claimed_elsewhere(
+            conn, import_type="shows", job_id=asking[0], dedupe_keys=wanted
+        )
+    # A failed holder posted nothing; the asking import's own claim is not "elsewhere".
+    assert found == {"up|2024-01-02", "alien|1979-05-25"}
+    assert other_type == set()

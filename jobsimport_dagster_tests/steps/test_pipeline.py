@@ -1,6 +1,7 @@
 """The run's sequence without Dagster: real Postgres, the stand-ins on 127.0.0.1."""
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,10 +49,10 @@ def _upstreams(standins: StandinGroup) -> pipeline.Upstreams:
     )
 
 
-def _accepted(engine: sa.Engine, root: Path) -> tuple[str, Path]:
+def _accepted(engine: sa.Engine, root: Path, films: str = FILMS) -> tuple[str, Path]:
     """A template file accepted as the sensor does: archived, with a queued import."""
     folders.ensure_tree(root)
-    data = FILMS.encode()
+    data = films.encode()
     key = f"movies-20261130T000000-films-{hashlib.sha256(data).hexdigest()[:8]}"
     archive = folders.archive_path(root, key)
     archive.write_bytes(data)
@@ -111,3 +112,34 @@ def test_a_step_stopped_by_an_outage_is_run_again_and_posts_nothing_twice(
     again = _import_rows(engine, standins, key, tmp_path, archive)
     assert again.counts == settled.counts
     assert catalogue.stats()["stored"]["movies"] == 2
+
+
+def test_a_row_is_posted_as_soon_as_it_is_enriched_not_after_the_whole_file(
+    engine: sa.Engine, standins: StandinGroup, tmp_path: Path
+) -> None:
+    films = "Title,Year,Watched Date,IMDb ID\n" + "".join(
+        f"Overlap Film {n},{1950 + n},2024-06-{n % 28 + 1:02d},\n" for n in range(24)
+    )
+    key, archive = _accepted(engine, tmp_path, films)
+    pipeline.validate_import(engine, partition_key=key, archive=archive)
+    omdb, catalogue = standins.omdb.standin, standins.catalogue.standin
+    omdb.set_faults(Faults(latency_ms=40))
+    seen: list[tuple[int, int]] = []  # (OMDb calls so far, records stored so far)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.01):
+            made = omdb.stats()["by_endpoint"].get("GET /", 0)
+            seen.append((made, catalogue.stats()["stored"]["movies"]))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        settled = _import_rows(engine, standins, key, tmp_path, archive)
+    finally:
+        done.set()
+        watcher.join()
+    assert settled.counts.success == 24
+    calls = omdb.stats()["by_endpoint"]["GET /"]
+    # Records were stored while OMDb calls were still to come: enrich and insert overlap.
+    assert any(stored > 0 and made < calls for made, stored in seen), seen[-5:]

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from jobsimport_dagster.db.claims import ClaimedRow, RowUpdate
-from jobsimport_dagster.steps.pool import long_lived_objects_frozen, run_rows
+from jobsimport_dagster.steps.pool import LATER, Later, long_lived_objects_frozen, run_rows
 from jobsimport_dagster.steps.progress import Progress
 
 
@@ -163,10 +163,10 @@ def test_a_row_that_must_wait_is_handed_out_later_without_holding_a_worker() -> 
     released = threading.Event()  # the other import's row settles after a while
     attempts: dict[int, int] = {}
 
-    def work(row: ClaimedRow) -> RowUpdate | None:
+    def work(row: ClaimedRow) -> RowUpdate | Later:
         attempts[row.line] = attempts.get(row.line, 0) + 1
         if row.line in (2, 3) and not released.is_set():
-            return None  # its viewing is another import's, still in flight
+            return LATER  # its viewing is another import's, still in flight
         return recorder.work(row)
 
     threading.Timer(0.5, released.set).start()
@@ -195,10 +195,10 @@ def test_waiting_rows_are_released_when_the_run_stops() -> None:
     rows = make_rows(20)
     recorder = Recorder()
 
-    def work(row: ClaimedRow) -> RowUpdate | None:
+    def work(row: ClaimedRow) -> RowUpdate | Later:
         if row.line == 21:
             raise RuntimeError("the token was refused")
-        return None if row.line < 6 else recorder.work(row)
+        return LATER if row.line < 6 else recorder.work(row)
 
     with pytest.raises(RuntimeError, match="refused"):
         run_rows(
@@ -213,3 +213,22 @@ def test_waiting_rows_are_released_when_the_run_stops() -> None:
     # Rows still waiting on another import when the run stopped go back, unlost.
     assert {2, 3, 4, 5} <= {r.line for r in recorder.released}
     assert not {r.id for r in recorder.released} & {u.id for u in recorder.written}
+
+
+def test_a_row_with_nothing_to_write_is_left_alone() -> None:
+    rows = make_rows(10)
+    recorder = Recorder()
+
+    def work(row: ClaimedRow) -> RowUpdate | None:
+        # Rows on even lines were settled by another run of the import meanwhile.
+        return None if row.line % 2 == 0 else recorder.work(row)
+
+    run_rows(
+        rows,
+        work,
+        concurrency=3,
+        write=recorder.write,
+        progress=progress(len(rows)),
+        take_chunk=recorder.claim,
+    )
+    assert sorted(u.id for u in recorder.written) == sorted(r.id for r in rows if r.line % 2)

@@ -5,7 +5,8 @@ hand each other nothing (a `Nothing` dependency): every fact of the run lives in
 re-execution on another machine, from failure or of every step, needs nothing from this one.
 Dedupe, enrich and insert share one op so that the op that leaves rows to retry is the one a
 re-execution from failure runs again; each is a stage with its own metadata (`dedupe_…`,
-`enrich_…`, `insert_…`) and log lines.
+`enrich_…`, `insert_…`) and log lines. Enrich and insert run as one pass, row by row (a row
+goes from its lookup to its POST), so their `…_seconds` are that pass's.
 """
 
 from collections.abc import Iterator
