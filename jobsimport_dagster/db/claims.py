@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from jobsimport_dagster.codes import RETRYABLE_CODES, RowCode, RowStatus
 from jobsimport_dagster.db.tables import import_rows
@@ -176,19 +177,31 @@ def claim_for_insert(
     return {r.id: r.normalized_payload for r in conn.execute(statement)}
 
 
-def claim_one_for_insert(conn: sa.Connection, row_id: uuid.UUID, payload: dict[str, Any]) -> bool:
-    """Mark a row enriched in this run `processing`, its accepted title stored, before its
-    POST (so a run that dies after it knows what to look for in the catalogue); False when
-    the row is no longer open."""
+def claim_enriched(
+    conn: sa.Connection, payloads: dict[uuid.UUID, dict[str, Any]]
+) -> set[uuid.UUID]:
+    """Mark rows enriched in this run `processing`, each with its payload (its accepted title)
+    stored, before their POST, so a run that dies after it knows what to look for in the
+    catalogue. One statement; the ids of the rows still open, which it really claimed."""
+    if not payloads:
+        return set()
+    given = sa.values(
+        sa.column("row_id", PG_UUID(as_uuid=True)), sa.column("payload", JSONB), name="given"
+    ).data(list(payloads.items()))
     statement = (
         sa.update(import_rows)
         .where(
-            import_rows.c.id == row_id,
+            import_rows.c.id == given.c.row_id,
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
         )
-        .values(status=RowStatus.PROCESSING, normalized_payload=payload, updated_at=sa.func.now())
+        .values(
+            status=RowStatus.PROCESSING,
+            normalized_payload=given.c.payload,
+            updated_at=sa.func.now(),
+        )
+        .returning(import_rows.c.id)
     )
-    return conn.execute(statement).rowcount == 1
+    return set(conn.execute(statement).scalars())
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from jobsimport_dagster.steps.pool import LATER, Later
 
 SHOW_STATUS = "Started"
 
+# A row whose viewing claim says so is not posted (not yet, or never).
+_NOT_GOING_ON = (viewings.ClaimVerdict.WAIT, viewings.ClaimVerdict.IMPORTED)
+
 
 def api_date(viewing_date: str) -> str:
     """`YYYY-MM-DD` as the API's `YYYY-MM-DDT00:00:00.000Z`: the file's date, never invented."""
@@ -154,8 +157,9 @@ class Insertion:
     A row is `processing` (with its accepted title stored) before its POST and gets its
     `target_record_id` right after; a row found `processing` (an earlier run died) or already
     in the catalogue with the same IMDb ID and date is not posted again. Rows enriched by an
-    earlier run are claimed a chunk at a time (`take`); a row enriched in this run is claimed
-    on its own, right before its POST. In a dry run a row keeps its would-be body and is
+    earlier run are claimed a chunk at a time (`take`); rows enriched in this run are claimed
+    in batches as they come (`admit`), and a row that waited on another import on its own,
+    right before its POST. In a dry run a row keeps its would-be body and is
     skipped. `read_catalogue` gives the run's one read of the catalogue.
 
     Unless duplicates are wanted (`skip_duplicates` off) or nothing is posted (a dry run), a
@@ -210,6 +214,28 @@ class Insertion:
                 found = {r.id: viewings.ViewingClaim(viewings.ClaimVerdict.HELD) for r in taken}
         self._chunk_claims.update({row_id: (claimed_at, c) for row_id, c in found.items()})
         return taken
+
+    def admit(self, rows: list[claims.ClaimedRow]) -> list[claims.ClaimedRow]:
+        """Rows enriched in this run, about to be posted: their viewings claimed (unless
+        duplicates are wanted), then those going on marked `processing` with their titles,
+        in one transaction. Rows that wait or were imported keep their state; rows no longer
+        open (another run of this import settled them) are dropped."""
+        if self._dry_run or not rows:
+            return rows
+        with self._engine.begin() as conn:
+            claimed_at = time.monotonic()
+            if self._claims_viewings:
+                wanted = {r.id: self._keys_of(r) for r in rows}
+                found = viewings.claim_viewings(conn, job_id=self._job_id, wanted=wanted)
+            else:
+                found = {r.id: viewings.ViewingClaim(viewings.ClaimVerdict.HELD) for r in rows}
+            going_on = {
+                r.id: r.normalized_payload for r in rows if found[r.id].verdict not in _NOT_GOING_ON
+            }
+            claimed = claims.claim_enriched(conn, going_on)
+        kept = [r for r in rows if r.id in claimed or r.id not in going_on]
+        self._chunk_claims.update({r.id: (claimed_at, found[r.id]) for r in kept})
+        return kept
 
     def post(self, row: claims.ClaimedRow) -> claims.RowUpdate | Later | None:
         """POST the row's body once, or say why not: its update, LATER while another import
@@ -279,11 +305,8 @@ class Insertion:
                 claim = viewings.claim_viewing(
                     conn, row_id=row.id, job_id=self._job_id, keys=self._keys_of(row)
                 )
-            going_on = claim.verdict not in (
-                viewings.ClaimVerdict.WAIT,
-                viewings.ClaimVerdict.IMPORTED,
-            )
-            if going_on and not claims.claim_one_for_insert(conn, row.id, row.normalized_payload):
+            going_on = claim.verdict not in _NOT_GOING_ON
+            if going_on and not claims.claim_enriched(conn, {row.id: row.normalized_payload}):
                 conn.rollback()  # and give up the viewing claimed for it
                 return None
             conn.commit()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +35,7 @@ from jobsimport_dagster.steps.export import run_export
 from jobsimport_dagster.steps.finish import Verdict, count_retryable_failed, judge
 from jobsimport_dagster.steps.insert import Insertion
 from jobsimport_dagster.steps.lookups import CachedLookups
-from jobsimport_dagster.steps.pool import LATER, Later, long_lived_objects_frozen, run_rows
+from jobsimport_dagster.steps.pool import Later, Next, long_lived_objects_frozen, run_rows
 from jobsimport_dagster.steps.progress import Progress
 from jobsimport_dagster.steps.validate import run_validate
 
@@ -183,7 +182,8 @@ def enrich_and_insert(
     without waiting for the rest of the file, `concurrency` rows in flight.
 
     One pass over the rows still open: a row not enriched yet is enriched, then (matched)
-    posted at once; a row an earlier run enriched is posted. So OMDb's rate limit and the
+    claimed with the others enriched meanwhile and posted by the next free worker; a row an
+    earlier run enriched is claimed with its chunk and posted. So OMDb's rate limit and the
     POSTs overlap instead of adding up, and a run that stops leaves every row it finished
     written. Each stage keeps its own counters; both stages' seconds are the pass's.
     """
@@ -210,24 +210,18 @@ def enrich_and_insert(
         read_catalogue=read_catalogue,
         was_processing={r.id for r in rows if r.status == RowStatus.PROCESSING},
     )
-    # Rows enriched in this pass that wait on another import keep their title meanwhile.
-    waiting: dict[uuid.UUID, claims.ClaimedRow] = {}
 
     def take(chunk: list[claims.OpenRow]) -> list[claims.ClaimedRow]:
         fresh = [r for r in chunk if not r.enriched]
         return enrichment.read_seeds(fresh) + insertion.take([r for r in chunk if r.enriched])
 
-    def work(row: claims.ClaimedRow) -> claims.RowUpdate | Later | None:
-        row = waiting.pop(row.id, row)
-        if "match" not in row.normalized_payload:
-            enriched = enrichment.enrich(row)
-            if isinstance(enriched, claims.RowUpdate):
-                return enriched
-            row = enriched
-        outcome = insertion.post(row)
-        if outcome is LATER:
-            waiting[row.id] = row
-        return outcome
+    def work(
+        row: claims.ClaimedRow,
+    ) -> claims.RowUpdate | Next[claims.ClaimedRow] | Later | None:
+        if "match" in row.normalized_payload:
+            return insertion.post(row)
+        enriched = enrichment.enrich(row)
+        return enriched if isinstance(enriched, claims.RowUpdate) else Next(enriched)
 
     def write(updates: list[claims.RowUpdate]) -> None:
         lookups.flush()
@@ -242,6 +236,7 @@ def enrich_and_insert(
                 concurrency=concurrency,
                 write=write,
                 take_chunk=take,
+                admit=insertion.admit,
                 release=insertion.release,
                 progress=Progress(total=len(rows), report=lambda line: report(f"rows: {line}")),
             )

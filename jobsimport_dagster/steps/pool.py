@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, TypeVar
 
@@ -50,13 +51,23 @@ def _chunks(rows: Sequence[Ref], size: int) -> Iterator[list[Ref]]:
         yield list(rows[start : start + size])
 
 
-class _Feed(Generic[Ref, Row]):
-    """Hands rows to workers. A feeder thread takes them a chunk at a time ahead of need.
+@dataclass(frozen=True)
+class Next(Generic[Row]):
+    """A worker's answer for a row that goes on to its next stage: `row` is admitted (with
+    others, by the feeder) and then handed to a worker again."""
 
-    Taking a chunk (a claim, a read of payloads and cached answers) is a round trip: the feeder
-    makes it while the workers are busy, keeping at least `low_water` rows waiting. A row whose
-    work says "not yet" is put aside and handed out again after a delay that grows each time
-    (`first_delay` doubling up to `max_delay`), so it never holds a worker while it waits.
+    row: Row
+
+
+class _Feed(Generic[Ref, Row]):
+    """Hands rows to workers. A feeder thread takes them a chunk at a time ahead of need, and
+    admits the rows workers pass on to their next stage a batch at a time.
+
+    Taking a chunk (a claim, a read of payloads and cached answers) or admitting a batch (a
+    claim) is a round trip: the feeder makes it while the workers are busy, keeping at least
+    `low_water` rows waiting. Admitted rows go before new ones. A row whose work says "not
+    yet" is put aside and handed out again after a delay that grows each time (`first_delay`
+    doubling up to `max_delay`), so it never holds a worker while it waits.
     """
 
     def __init__(
@@ -66,6 +77,7 @@ class _Feed(Generic[Ref, Row]):
         chunk_size: int,
         low_water: int,
         take_chunk: Callable[[list[Ref]], list[Row]],
+        admit: Callable[[list[Row]], list[Row]],
         first_delay: float = 0.2,
         max_delay: float = 2.0,
     ) -> None:
@@ -78,56 +90,98 @@ class _Feed(Generic[Ref, Row]):
         self._delays: dict[int, float] = {}  # by id() of a deferred row: its next delay
         self._low_water = low_water
         self._take_chunk = take_chunk
+        self._admit = admit
         self._changed = threading.Condition()
-        self._drained = False
+        self._chunks_taken = False
         self._stopped = False
+        self._to_admit: list[Row] = []
+        self._admitting = 0  # rows in the batch being admitted now
+        self._held = 0  # rows handed to workers, not answered yet
         self.waiting: deque[Row] = deque()
+        self.admitted: deque[Row] = deque()
         self.error: BaseException | None = None
 
+    def _done(self) -> bool:
+        """Every row taken and none left anywhere (the caller holds the lock)."""
+        return self._chunks_taken and not (
+            self.waiting
+            or self.admitted
+            or self._deferred
+            or self._to_admit
+            or self._admitting
+            or self._held
+        )
+
+    def _idle(self) -> bool:
+        """Nothing for the feeder to do now (the caller holds the lock)."""
+        wants_chunk = not self._chunks_taken and len(self.waiting) < self._low_water
+        return not (self._stopped or self._to_admit or wants_chunk or self._done())
+
     def feed(self) -> None:
-        """The feeder thread: take chunks until every row is taken or the feed is stopped."""
+        """The feeder thread: admit what workers passed on, take chunks as workers need them,
+        until every row is done or the feed is stopped."""
         try:
-            for chunk in self._chunks:
+            while True:
                 with self._changed:
-                    while len(self.waiting) >= self._low_water and not self._stopped:
+                    while self._idle():
                         self._changed.wait()
-                    if self._stopped:
+                    if self._stopped or self._done():
                         return
-                taken = self._take_chunk(chunk)
+                    batch, self._to_admit = self._to_admit, []
+                    self._admitting = len(batch)
+                if batch:
+                    admitted = self._admit(batch)
+                    with self._changed:
+                        self.admitted.extend(admitted)
+                        self._admitting = 0
+                        self._changed.notify_all()
+                    continue
+                chunk = next(self._chunks, None)
+                taken = [] if chunk is None else self._take_chunk(chunk)
                 with self._changed:
                     self.waiting.extend(taken)
+                    self._chunks_taken = chunk is None
                     self._changed.notify_all()
         except BaseException as error:  # handed to the calling thread, which raises it
             self.error = error
         finally:
             with self._changed:
-                self._drained = True
+                self._stopped = True
                 self._changed.notify_all()
 
     def next_row(self) -> Row | None:
-        """The next row to work (a deferred row once it is due first), None once every row is
-        done or the feed is stopped."""
+        """The next row to work (an admitted row first, then a deferred row once it is due),
+        None once every row is done or the feed is stopped."""
         with self._changed:
             while not self._stopped:
                 now = time.monotonic()
-                if self._deferred and self._deferred[0][0] <= now:
-                    return heapq.heappop(self._deferred)[2]
-                if self.waiting:
+                row: Row | None = None
+                if self.admitted:
+                    row = self.admitted.popleft()
+                elif self._deferred and self._deferred[0][0] <= now:
+                    row = heapq.heappop(self._deferred)[2]
+                elif self.waiting:
                     row = self.waiting.popleft()
                     if len(self.waiting) < self._low_water:
                         self._changed.notify_all()
-                    return row
-                if self._drained and not self._deferred:
+                elif self._done():
                     return None
+                if row is not None:
+                    self._held += 1
+                    return row
                 self._changed.wait(self._deferred[0][0] - now if self._deferred else None)
             return None
 
-    def defer(self, row: Row) -> None:
-        """Hand this row out again later: its work could not be done yet."""
+    def answered(self, row: Row, answer: object) -> None:
+        """A worker is done with `row` for now: LATER defers it, Next passes it on."""
         with self._changed:
-            delay = self._delays.get(id(row), self._first_delay)
-            self._delays[id(row)] = min(delay * 2, self._max_delay)
-            heapq.heappush(self._deferred, (time.monotonic() + delay, next(self._order), row))
+            self._held -= 1
+            if answer is LATER:
+                delay = self._delays.get(id(row), self._first_delay)
+                self._delays[id(row)] = min(delay * 2, self._max_delay)
+                heapq.heappush(self._deferred, (time.monotonic() + delay, next(self._order), row))
+            elif isinstance(answer, Next):
+                self._to_admit.append(answer.row)
             self._changed.notify_all()
 
     def stop(self) -> None:
@@ -137,20 +191,27 @@ class _Feed(Generic[Ref, Row]):
             self._changed.notify_all()
 
     def unstarted(self) -> list[Row]:
+        """The rows taken or admitted that no worker holds (the feed is stopped)."""
         with self._changed:
-            rows = list(self.waiting) + [row for _, _, row in self._deferred]
-            self.waiting, self._deferred = deque(), []
+            rows = [
+                *self.waiting,
+                *self.admitted,
+                *self._to_admit,
+                *(row for _, _, row in self._deferred),
+            ]
+            self.waiting, self.admitted, self._to_admit, self._deferred = deque(), deque(), [], []
             return rows
 
 
 def run_rows(
     refs: Sequence[Ref],
-    work: Callable[[Row], RowUpdate | Later | None],
+    work: Callable[[Row], RowUpdate | Next[Row] | Later | None],
     *,
     take_chunk: Callable[[list[Ref]], list[Row]],
     concurrency: int,
     write: Callable[[list[RowUpdate]], None],
     progress: Progress,
+    admit: Callable[[list[Row]], list[Row]] = list,
     release: Callable[[list[Row]], None] | None = None,
     flush_seconds: float = 0.5,
 ) -> None:
@@ -161,7 +222,10 @@ def run_rows(
     answers); only the rows it returns are worked. Each worker takes its next row as soon as
     it is free, and the calling thread writes results with `write` in batches. A row whose
     `work` returns LATER (it waits on another import) is handed out again later, without
-    holding a worker meanwhile; None means there is nothing to write for it. A missing or
+    holding a worker meanwhile; None means there is nothing to write for it. A row answered
+    `Next(row)` goes on to its next stage: the feeder passes the rows answered so since its
+    last batch through `admit` (insert claims them) and hands the rows it returns to workers
+    again, before new rows. A missing or
     refused credential stops new rows, lets in-flight ones finish, writes, then raises: rows
     not taken keep their state. An interruption (terminate) does the same and `release`s the
     rows taken that never started.
@@ -171,6 +235,7 @@ def run_rows(
         chunk_size=max(16, concurrency * 8),
         low_water=max(2, concurrency * 2),
         take_chunk=take_chunk,
+        admit=admit,
     )
     lock = threading.Lock()
     results: list[RowUpdate] = []
@@ -179,12 +244,11 @@ def run_rows(
     def worker() -> None:
         try:
             while (row := feed.next_row()) is not None:
-                update = work(row)
-                if update is LATER:
-                    feed.defer(row)
-                elif update is not None:
+                answer = work(row)
+                if isinstance(answer, RowUpdate):
                     with lock:
-                        results.append(update)
+                        results.append(answer)
+                feed.answered(row, answer)
         except BaseException as error:  # handed to the calling thread, which raises it
             errors.append(error)
             feed.stop()

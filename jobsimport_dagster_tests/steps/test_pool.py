@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from jobsimport_dagster.db.claims import ClaimedRow, RowUpdate
-from jobsimport_dagster.steps.pool import LATER, Later, long_lived_objects_frozen, run_rows
+from jobsimport_dagster.steps.pool import LATER, Later, Next, long_lived_objects_frozen, run_rows
 from jobsimport_dagster.steps.progress import Progress
 
 
@@ -232,3 +232,72 @@ def test_a_row_with_nothing_to_write_is_left_alone() -> None:
         take_chunk=recorder.claim,
     )
     assert sorted(u.id for u in recorder.written) == sorted(r.id for r in rows if r.line % 2)
+
+
+def test_rows_passed_on_are_admitted_in_batches_then_worked_again_first() -> None:
+    rows = make_rows(60)
+    recorder = Recorder(work_seconds=0.005)
+    batches: list[list[int]] = []
+    second_stage: set[uuid.UUID] = set()
+
+    def admit(passed: list[ClaimedRow]) -> list[ClaimedRow]:
+        time.sleep(0.01)  # a claim's round trip: rows pile up meanwhile
+        batches.append([r.line for r in passed])
+        second_stage.update(r.id for r in passed)
+        return [r for r in passed if r.line != 7]  # line 7 was settled by another run
+
+    def work(row: ClaimedRow) -> RowUpdate | Next[ClaimedRow]:
+        if row.id not in second_stage:
+            return Next(row)  # enriched: on to its claim and POST
+        return recorder.work(row)
+
+    run_rows(
+        rows,
+        work,
+        concurrency=4,
+        write=recorder.write,
+        progress=progress(len(rows)),
+        take_chunk=recorder.claim,
+        admit=admit,
+        flush_seconds=0.05,
+    )
+    assert sorted(line for batch in batches for line in batch) == [r.line for r in rows]
+    assert len(batches) < len(rows)  # rows passed on meanwhile were admitted together
+    written = {u.id for u in recorder.written}
+    assert written == {r.id for r in rows if r.line != 7}
+    assert len(recorder.written) == len(written)  # each once
+
+
+def test_rows_passed_on_but_not_admitted_yet_are_released_when_the_run_stops() -> None:
+    rows = make_rows(40)
+    recorder = Recorder()
+    admitted: list[ClaimedRow] = []
+
+    def admit(passed: list[ClaimedRow]) -> list[ClaimedRow]:
+        admitted.extend(passed)
+        return passed
+
+    def work(row: ClaimedRow) -> RowUpdate | Next[ClaimedRow]:
+        if row.line == 30:
+            raise RuntimeError("the token was refused")
+        if row in admitted:
+            time.sleep(0.01)
+            return recorder.work(row)
+        return Next(row)
+
+    with pytest.raises(RuntimeError, match="refused"):
+        run_rows(
+            rows,
+            work,
+            concurrency=2,
+            write=recorder.write,
+            progress=progress(len(rows)),
+            take_chunk=recorder.claim,
+            admit=admit,
+            release=recorder.release,
+        )
+    written = {u.id for u in recorder.written}
+    released = {r.id for r in recorder.released}
+    # Nothing is both written and released; every admitted row was either written or released.
+    assert not written & released
+    assert {r.id for r in admitted} <= written | released
