@@ -16,6 +16,13 @@ DEFAULT_IMDB_API_URL = "https://imdb.ashish.me"
 DEFAULT_ASHISHDOTME_API_URL = "https://api.ashish.me"
 
 
+def ca_bundle() -> str | None:
+    """The CA certificates to trust when a variable names them, as `requests` did:
+    `REQUESTS_CA_BUNDLE`, else `CURL_CA_BUNDLE`; None for certifi's bundle. Read at call
+    time, like the rest of the environment here, not cached."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
 def psycopg2_url(url: str) -> str:
     """SQLAlchemy 2.1 wants an explicit driver; accept the plain libpq spellings too."""
     for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):

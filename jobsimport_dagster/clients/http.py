@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from urllib3.util import make_headers
 from urllib3.util.retry import Retry
 
 from jobsimport_dagster.errors import UpstreamUnavailable
+from jobsimport_dagster.settings import ca_bundle
 
 # Statuses a GET is sent again for; a POST only for 408/429, which say it was not processed.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -97,7 +97,7 @@ class HttpSession:
             block=False,
             retries=retry,
             timeout=Timeout(connect=policy.connect_timeout, read=policy.read_timeout),
-            ca_certs=ca_bundle(),
+            ca_certs=ca_bundle() or certifi.where(),
         )
 
     def get(
@@ -135,14 +135,6 @@ class HttpSession:
             reason=response.reason or "",
             attempts=1 + len(retries.history) if retries is not None else 1,
         )
-
-
-def ca_bundle() -> str:
-    """The CA certificates to trust, chosen as `requests` did: `REQUESTS_CA_BUNDLE`, else
-    `CURL_CA_BUNDLE`, else certifi's bundle."""
-    return (
-        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-    )
 
 
 def redact_url(text: str) -> str:
