@@ -45,10 +45,11 @@ def test_upgrade_twice_is_a_no_op(engine: sa.Engine) -> None:
         version = conn.execute(
             sa.text("select version_num from jobsimport.alembic_version")
         ).scalar()
-    assert version == "0002"
+    assert version == "0004"
 
 
-def test_row_number_is_unique_per_job(engine: sa.Engine) -> None:
+def test_row_number_is_unique_per_job_and_file(engine: sa.Engine) -> None:
+    # A dropped CSV's rows have source_file ''; each CSV inside a zip numbers its own lines.
     inspector = sa.inspect(engine)
     uniques = inspector.get_unique_constraints("import_rows", schema="jobsimport")
-    assert any(u["column_names"] == ["job_id", "row_number"] for u in uniques)
+    assert any(u["column_names"] == ["job_id", "source_file", "row_number"] for u in uniques)
