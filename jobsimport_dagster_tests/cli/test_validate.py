@@ -85,7 +85,9 @@ def test_validate_reports_each_bad_row_and_exits_1(tmp_path: Path) -> None:
         # an unknown header
         ("x.csv", "foo,bar\n1,2\n", "shows",
          "The header (foo, bar) is not a known shows format; expected the template "
-         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date)."),
+         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date) or a "
+         "Netflix viewing activity (Profile Name, Start Time, Duration, Title, "
+         "Supplemental Video Type)."),
         # the folder's own file checks apply too: semicolons
         ("movies.csv", "Title;Year;Watched Date;IMDb ID\nUp;2009;2024-01-01;\n", "movies",
          "The columns are separated by ';' instead of ','; "

@@ -60,23 +60,18 @@ def cut_inside_character() -> bytes:
             "movies.csv",
             "The file holds binary data, not CSV text; export it as CSV UTF-8 and drop that.",
         ),
-        # Letterboxd's export is a .zip: say what to take out of it
-        (
-            b"PK\x03\x04",
-            "letterboxd-user-2024.zip",
-            "This is a .zip archive; unzip it and drop the diary.csv inside it instead.",
-        ),
         # a spreadsheet
         (
             b"PK\x03\x04",
             "diary.xlsx",
-            f"Only .csv files can be imported and this is a .xlsx file; {SAVE_AS}",
+            f"Only .csv files and export .zip files can be imported and this is a .xlsx file; {SAVE_AS}",
         ),
         # no extension at all
         (
             TEMPLATE + ROW,
             "diary",
-            f"Only .csv files can be imported and this file name has no extension; {SAVE_AS}",
+            "Only .csv files and export .zip files can be imported and this file name has no "
+            f"extension; {SAVE_AS}",
         ),
         # semicolons, as Excel writes CSV in many European locales
         (
