@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
 from jobsimport_dagster.errors import FileRejected
-from jobsimport_dagster.sources.exports import EXPORTS, Export, archive_root, exports_in
+from jobsimport_dagster.sources.exports import EXPORTS, Export, exports_in, locate
 
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 _ENCRYPTED_FLAG = 0x1  # general purpose bit 0 of a zip entry: its data is encrypted
@@ -78,13 +78,11 @@ def member_entries(
 ) -> list[tuple[str, zipfile.ZipInfo, str | None]]:
     """(path, entry, adapter name it must detect as, or None for a lookup CSV) of each CSV of
     the export the archive holds, in the order they are read."""
-    root = archive_root(archive.namelist())
+    names = set(archive.namelist())
     wanted = [(path, adapter.name) for path, adapter in export.members]
     wanted += [(path, None) for path in export.lookups]
-    found = []
-    for path, name in wanted:
-        try:
-            found.append((path, archive.getinfo(f"{root}{path}"), name))
-        except KeyError:
-            continue
-    return found
+    return [
+        (path, archive.getinfo(located), name)
+        for path, name in wanted
+        if (located := locate(names, path)) is not None
+    ]

@@ -8,7 +8,7 @@ diary entry) before any row is read, from a first pass over the few CSVs that ma
 """
 
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import Protocol, runtime_checkable
@@ -201,7 +201,7 @@ NETFLIX_EXPORT_FILMS = NetflixExport(NETFLIX_ACTIVITY_FILMS)
 EXPORTS: tuple[Export, ...] = (LETTERBOXD_EXPORT, NETFLIX_EXPORT, NETFLIX_EXPORT_FILMS)
 
 
-def archive_root(names: Sequence[str]) -> str:
+def archive_root(names: Collection[str]) -> str:
     """`<folder>/` when every entry of the archive lies in that one folder (an export zipped
     again with its folder), else ''."""
     tops = {name.split("/", 1)[0] for name in names}
@@ -210,11 +210,19 @@ def archive_root(names: Sequence[str]) -> str:
     return ""
 
 
-def exports_in(names: Sequence[str]) -> list[Export]:
-    """The exports whose first member the archive holds (at its root or in its one folder)."""
+def locate(names: Collection[str], path: str) -> str | None:
+    """Where an export's `path` is in an archive of these entry names: at its root, or in the
+    one folder every entry lies in; None when it holds no such file."""
+    if path in names:
+        return path
     root = archive_root(names)
+    return f"{root}{path}" if root and f"{root}{path}" in names else None
+
+
+def exports_in(names: Collection[str]) -> list[Export]:
+    """The exports whose first member the archive holds."""
     present = set(names)
-    return [e for e in EXPORTS if f"{root}{e.members[0][0]}" in present]
+    return [e for e in EXPORTS if locate(present, e.members[0][0]) is not None]
 
 
 def member_label(path: str) -> str:

@@ -20,7 +20,7 @@ from jobsimport_dagster.db.rows import RowBatch, insert_rows, json_lines, json_t
 from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.models import RowOutcome, StepSummary, shown_line
 from jobsimport_dagster.sources.base import VERDICT_COLUMNS, Adapter, FileScoped
-from jobsimport_dagster.sources.exports import Export, archive_root, member_label
+from jobsimport_dagster.sources.exports import Export, locate, member_label
 from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys
 from jobsimport_dagster.steps.read import CHUNK_ROWS, RecordChunk, read_chunks
 
@@ -395,15 +395,16 @@ def _check_export(
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            root = archive_root(archive.namelist())
-            present = set(archive.namelist())
+            names = set(archive.namelist())
 
             def chunks_of(member: str) -> Iterator[RecordChunk]:
-                with archive.open(f"{root}{member}") as stream:
+                located = locate(names, member)
+                assert located is not None, f"the archive holds no {member}"
+                with archive.open(located) as stream:
                     yield from read_chunks(stream, chunk_rows)
 
             def read_cells(member: str) -> Iterator[pd.DataFrame] | None:
-                if f"{root}{member}" not in present:
+                if locate(names, member) is None:
                     return None
                 return (cells_frame(chunk) for chunk in chunks_of(member))
 

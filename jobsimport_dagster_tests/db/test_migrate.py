@@ -15,8 +15,8 @@ SPEC_COLUMNS = {
     # `source_file` (migration 0004): the CSV inside an export zip a row comes from, whose
     # lines a row's `row_number` counts (SPEC §5 `<csv name>:<line>`); '' for a dropped CSV.
     "import_rows": {
-        "id", "job_id", "source_file", "row_number", "raw_payload", "normalized_payload", "dedupe_key",
-        "status", "error_code", "error_message", "target_record_id", "attempt_count",
+        "id", "job_id", "source_file", "row_number", "raw_payload", "normalized_payload",
+        "dedupe_key", "status", "error_code", "error_message", "target_record_id", "attempt_count",
         "created_at", "updated_at",
     },
     "import_job_events": {"id", "job_id", "level", "message", "meta", "created_at"},

@@ -64,7 +64,8 @@ def cut_inside_character() -> bytes:
         (
             b"PK\x03\x04",
             "diary.xlsx",
-            f"Only .csv files and export .zip files can be imported and this is a .xlsx file; {SAVE_AS}",
+            "Only .csv files and export .zip files can be imported and this is a .xlsx file; "
+            f"{SAVE_AS}",
         ),
         # no extension at all
         (
