@@ -4,7 +4,7 @@ import struct
 import zipfile
 from pathlib import Path
 
-LETTERBOXD_EXPORT = "letterboxd/extratone_export_2024"
+LETTERBOXD_FOLDER = "letterboxd/extratone_export_2024"
 # The members of a Letterboxd export zip that the repository keeps (SOURCES.md), at their paths.
 LETTERBOXD_MEMBERS = (
     "diary.csv",
@@ -33,7 +33,7 @@ def letterboxd_zip(
     sample_data: Path, target: Path, members: tuple[str, ...] = LETTERBOXD_MEMBERS
 ) -> Path:
     """The real Letterboxd export's CSVs zipped at their export paths, byte for byte."""
-    folder = sample_data / LETTERBOXD_EXPORT
+    folder = sample_data / LETTERBOXD_FOLDER
     return write_zip(target, {name: (folder / name).read_bytes() for name in members})
 
 
