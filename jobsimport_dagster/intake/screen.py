@@ -10,6 +10,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -119,7 +120,13 @@ def screen_zip(file: BinaryIO, *, import_type: str) -> Export:
                         f"{export.label} holds there; {_DROP_INSTEAD}."
                     )
             return export
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        zlib.error,
+    ) as error:
         raise FileRejected(
             f"The file is not a zip archive that can be read ({error}); download the export "
             "again and drop it as it came."

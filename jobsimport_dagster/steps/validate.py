@@ -3,6 +3,7 @@
 import time
 import uuid
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -413,7 +414,8 @@ def _check_export(
                 for chunk in chunks_of(member):
                     checked = check_chunk(chunk, adapter, today=today)
                     yield replace(checked, source_file=member_label(member))
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        # A member cut short or altered: its inflate fails, or its CRC at its end.
         raise FileRejected(
             f"The archive cannot be read ({error}); download the export again and drop it."
         ) from error
