@@ -15,7 +15,12 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from jobsimport_dagster.errors import FileRejected
-from jobsimport_dagster.intake.zips import check_entries, choose_export, member_entries
+from jobsimport_dagster.intake.zips import (
+    MAX_UNCOMPRESSED_BYTES,
+    check_entries,
+    choose_export,
+    member_entries,
+)
 from jobsimport_dagster.sources.base import Adapter
 from jobsimport_dagster.sources.exports import Export
 from jobsimport_dagster.sources.registry import detect_adapter
@@ -109,7 +114,7 @@ def screen_zip(file: BinaryIO, *, import_type: str) -> Export:
                         file_name=PurePosixPath(path).name,
                         size=entry.file_size,
                         import_type=import_type,
-                        max_bytes=entry.file_size,
+                        max_bytes=MAX_UNCOMPRESSED_BYTES,
                         rows_required=False,
                     )
                 except FileRejected as refusal:
@@ -129,7 +134,7 @@ def screen_zip(file: BinaryIO, *, import_type: str) -> Export:
     ) as error:
         raise FileRejected(
             f"The file is not a zip archive that can be read ({error}); download the export "
-            "again and drop it as it came."
+            f"again and drop it as it came, or {_DROP_INSTEAD}."
         ) from None
 
 

@@ -275,7 +275,8 @@ def test_a_file_named_zip_that_is_not_one_is_rejected(tmp_path: Path) -> None:
     path.write_bytes(DIARY + b"2024-01-01,Up,2009,https://boxd.it/1,,,,2024-01-01\n")
     assert zip_rejection(path) == (
         "The file is not a zip archive that can be read (File is not a zip file); download the "
-        "export again and drop it as it came."
+        "export again and drop it as it came, or unzip it and drop the CSV you want to import "
+        "instead."
     )
 
 
