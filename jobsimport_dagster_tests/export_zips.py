@@ -38,14 +38,10 @@ def letterboxd_zip(
 
 
 def netflix_zip(sample_data: Path, target: Path, *, folder: str = "") -> Path:
-    """Netflix's "download your personal information" zip with the real ViewingActivity.csv
-    (and a file of another section, never read), optionally inside one folder."""
+    """Netflix's "download your personal information" zip holding the real ViewingActivity.csv
+    at its path, optionally inside one folder (the other sections' files are not kept here)."""
     return write_zip(
-        target,
-        {
-            f"{folder}{NETFLIX_ACTIVITY_PATH}": (sample_data / ACTIVITY).read_bytes(),
-            f"{folder}PROFILES/Profiles.csv": b"Profile Name,Email Address\nUser1,\n",
-        },
+        target, {f"{folder}{NETFLIX_ACTIVITY_PATH}": (sample_data / ACTIVITY).read_bytes()}
     )
 
 
