@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -32,8 +32,9 @@ ReadCells = Callable[[str], Iterable[pd.DataFrame] | None]
 
 @runtime_checkable
 class Export(Protocol):
-    """One kind of export zip. `name` is the import's source; `members` the CSVs read, in the
-    order their rows are stored (`(path inside the archive, adapter)`), the first required."""
+    """One kind of export zip. `name` is the import's source; `members` the CSVs whose rows
+    are imported, in the order they are read (`(path inside the archive, adapter)`), the first
+    one required: it is what tells the export."""
 
     name: str
     label: str
@@ -59,7 +60,8 @@ def film_key(title: str, year: str) -> str:
     return f"{' '.join(unicodedata.normalize('NFKC', title).casefold().split())}|{year.strip()}"
 
 
-def _adapter_fields(adapter: LetterboxdAdapter) -> dict[str, object]:
+def _adapter_fields(adapter: LetterboxdAdapter) -> dict[str, Any]:
+    """An adapter's fields, to build its in-export twin (a subclass) with the same values."""
     return {f.name: getattr(adapter, f.name) for f in fields(adapter)}
 
 
@@ -150,14 +152,14 @@ class LetterboxdExport:
         for chunk in read("diary.csv") or ():
             diary_films.update(_film_keys(chunk))
         diary = DiaryInExport(
-            **_adapter_fields(letterboxd.DIARY),  # type: ignore[arg-type]
+            **_adapter_fields(letterboxd.DIARY),
             ratings=_column_map(read("ratings.csv"), _film_keys, "Rating"),
             reviews=_column_map(
                 read("reviews.csv"), lambda c: text_column(c, "Letterboxd URI"), "Review"
             ),
         )
         watched = WatchedInExport(
-            **_adapter_fields(letterboxd.WATCHED),  # type: ignore[arg-type]
+            **_adapter_fields(letterboxd.WATCHED),
             diary_films=frozenset(diary_films),
         )
         bound: list[tuple[str, Adapter]] = [("diary.csv", diary)]

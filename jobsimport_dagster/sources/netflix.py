@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import PurePath
-from typing import Self
+from typing import ClassVar, Self
 
 import pandas as pd
 
@@ -145,10 +145,29 @@ def map_title(
     return name, day.isoformat(), season, "", ""
 
 
-def netflix_field_columns(import_type: str, title: str, day: str) -> dict[str, tuple[str, ...]]:
-    """The columns a Netflix file's checked fields come from; a show's season is in its title."""
-    columns = {"title": (title,), "viewing_date": (day,), "imdb_id": (IMDB_ID_COLUMN,)}
-    return columns | ({"season": (title,)} if import_type == "shows" else {})
+class NetflixColumns:
+    """What Netflix's two formats share as adapters: a header holding the required columns is
+    theirs, nothing in it is refused, and the checked fields are read from `Title` and the
+    format's `date_column` (a show's season from its title too)."""
+
+    date_column: ClassVar[str]
+    required_columns: tuple[str, ...]
+    type: str
+
+    @property
+    def field_columns(self) -> dict[str, tuple[str, ...]]:
+        columns = {
+            "title": ("Title",),
+            "viewing_date": (self.date_column,),
+            "imdb_id": (IMDB_ID_COLUMN,),
+        }
+        return columns | ({"season": ("Title",)} if self.type == "shows" else {})
+
+    def matches(self, header: Sequence[str]) -> bool:
+        return set(self.required_columns) <= set(header)
+
+    def refusal(self, header: Sequence[str], file_name: str) -> str | None:
+        return None
 
 
 def mapped_frame(
@@ -167,7 +186,7 @@ def mapped_frame(
 
 
 @dataclass(frozen=True)
-class NetflixAdapter:
+class NetflixAdapter(NetflixColumns):
     """Netflix's `Title,Date` export, bound to one file's date order by `for_file`.
 
     Every line is a row (see `map_title`): in shows an episode maps to its show and season
@@ -182,16 +201,7 @@ class NetflixAdapter:
     family: str = "a Netflix viewing history"
     required_columns: tuple[str, ...] = ("Title", "Date")
     optional_columns: tuple[str, ...] = (IMDB_ID_COLUMN,)
-
-    @property
-    def field_columns(self) -> dict[str, tuple[str, ...]]:
-        return netflix_field_columns(self.type, "Title", "Date")
-
-    def matches(self, header: Sequence[str]) -> bool:
-        return set(self.required_columns) <= set(header)
-
-    def refusal(self, header: Sequence[str], file_name: str) -> str | None:
-        return None
+    date_column: ClassVar[str] = "Date"
 
     def for_file(
         self, file_name: str, cells: Iterable[pd.DataFrame], *, netflix_profiles: Sequence[str] = ()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import PurePath
-from typing import Self
+from typing import ClassVar, Self
 
 import pandas as pd
 
@@ -19,10 +19,10 @@ from jobsimport_dagster.codes import RowCode
 from jobsimport_dagster.sources.base import IMDB_ID_COLUMN, text_column
 from jobsimport_dagster.sources.netflix import (
     DateOrder,
+    NetflixColumns,
     decide_date_order,
     map_title,
     mapped_frame,
-    netflix_field_columns,
     read_date,
 )
 
@@ -68,7 +68,7 @@ def duration_seconds(text: str) -> int | None:
 
 
 @dataclass(frozen=True)
-class NetflixActivityAdapter:
+class NetflixActivityAdapter(NetflixColumns):
     """`ViewingActivity.csv`, bound by `for_file` to its date order, its profiles and the choice.
 
     `chosen` holds the `profile_key`s to import (empty: every profile, which is right only when
@@ -85,16 +85,7 @@ class NetflixActivityAdapter:
     family: str = "a Netflix viewing activity"
     required_columns: tuple[str, ...] = (PROFILE, START, DURATION, TITLE, SUPPLEMENTAL)
     optional_columns: tuple[str, ...] = (IMDB_ID_COLUMN,)
-
-    @property
-    def field_columns(self) -> dict[str, tuple[str, ...]]:
-        return netflix_field_columns(self.type, TITLE, START)
-
-    def matches(self, header: Sequence[str]) -> bool:
-        return set(self.required_columns) <= set(header)
-
-    def refusal(self, header: Sequence[str], file_name: str) -> str | None:
-        return None
+    date_column: ClassVar[str] = START
 
     def for_file(
         self, file_name: str, cells: Iterable[pd.DataFrame], *, netflix_profiles: Sequence[str] = ()

@@ -5,8 +5,7 @@ import csv
 import io
 import shutil
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,14 @@ from jobsimport_dagster.db.row_list import RowQuery, list_rows
 from jobsimport_dagster.db.tables import import_rows
 from jobsimport_dagster.defs.imports.sensors import upload_sensor
 from jobsimport_dagster.defs.resources import (
-    CatalogueResource,
     DatabaseResource,
-    ImdbResource,
-    OmdbResource,
     PipelineResource,
     UploadFolderResource,
 )
 from jobsimport_dagster.intake import folders
-from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
-from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
-from jobsimport_dagster.standins.server import StandinGroup, start_all
-from jobsimport_dagster_tests.defs.imports.reexecution import resolved_import_job
+from jobsimport_dagster.standins.server import StandinGroup
+from jobsimport_dagster_tests.defs.imports import test_jobs
+from jobsimport_dagster_tests.defs.imports.test_jobs import Importer
 from jobsimport_dagster_tests.export_zips import (
     ACTIVITY,
     LETTERBOXD_FOLDER,
@@ -41,27 +36,26 @@ from jobsimport_dagster_tests.export_zips import (
     zip_bomb,
 )
 
+# The job tests' stand-ins: OMDb, IMDb and the catalogue on 127.0.0.1.
+standins = test_jobs.standins
 UPLOAD_LIMIT = 10_485_760
-
-
-@pytest.fixture
-def standins() -> Iterator[StandinGroup]:
-    with start_all() as group:
-        yield group
 
 
 @dataclass
 class Folder:
-    """The watched folder with the sensor ticking over it as the daemon would, and each run
-    executed in process on the same instance."""
+    """The watched folder with `upload_sensor` ticking over it as the daemon would; each run
+    executed in process by the job tests' `Importer` on the same instance and database."""
 
-    root: Path
-    instance: dg.DagsterInstance
-    engine: sa.Engine
-    database_url: str
-    standins: StandinGroup
+    importer: Importer
     cursor: str | None = None
-    netflix_profiles: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.importer.root
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.importer.engine
 
     def drop(self, source: Path, folder: str, name: str | None = None) -> Path:
         target = self.root / folder / (name or source.name)
@@ -74,10 +68,10 @@ class Folder:
         keys: list[str] = []
         for _ in range(2):
             context = dg.build_sensor_context(
-                instance=self.instance,
+                instance=self.importer.instance,
                 cursor=self.cursor,
                 resources={
-                    "database": DatabaseResource(url=self.database_url),
+                    "database": DatabaseResource(url=self.importer.database_url),
                     "upload_folder": UploadFolderResource(
                         path=str(self.root), max_upload_bytes=UPLOAD_LIMIT
                     ),
@@ -87,42 +81,20 @@ class Folder:
             assert isinstance(result, dg.SensorResult)
             self.cursor = result.cursor
             new = [r.partition_key for r in result.run_requests or [] if r.partition_key]
-            self.instance.add_dynamic_partitions("import_files", new)
+            self.importer.instance.add_dynamic_partitions("import_files", new)
             keys += new
         return keys
 
-    def run(self, key: str) -> dg.ExecuteInProcessResult:
-        urls = self.standins.urls()
-        resources: dict[str, Any] = {
-            "database": DatabaseResource(url=self.database_url),
-            "upload_folder": UploadFolderResource(
-                path=str(self.root), max_upload_bytes=UPLOAD_LIMIT
-            ),
-            "pipeline": PipelineResource(concurrency=8, netflix_profiles=self.netflix_profiles),
-            "omdb": OmdbResource(
-                base_url=urls["omdb"],
-                api_key=DEFAULT_API_KEY,
-                timeout_seconds=1.0,
-                requests_per_second=500.0,
-            ),
-            "imdb": ImdbResource(base_url=urls["imdb"], timeout_seconds=1.0),
-            "catalogue": CatalogueResource(
-                base_url=urls["catalogue"], token=DEFAULT_TOKEN, timeout_seconds=1.0
-            ),
-        }
-        result = resolved_import_job(resources).execute_in_process(
-            partition_key=key, instance=self.instance, raise_on_error=False
-        )
+    def run(self, key: str, netflix_profiles: tuple[str, ...] = ()) -> None:
+        pipeline = PipelineResource(concurrency=8, netflix_profiles=list(netflix_profiles))
+        result = self.importer.run(key, pipeline=pipeline)
         assert result.success, [e.message for e in result.all_events if e.is_failure]
-        return result
 
     def job(self, key: str) -> jobs.ImportJob:
-        with self.engine.connect() as conn:
-            job = jobs.get_job(conn, partition_key=key)
-        assert job is not None
-        return job
+        return self.importer.job(key)
 
     def rows(self, key: str) -> list[dict[str, Any]]:
+        """The import's rows in file order: a zip's CSVs by name, each by its lines."""
         with self.engine.connect() as conn:
             query = (
                 sa.select(import_rows)
@@ -132,7 +104,7 @@ class Folder:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def posted(self, kind: str) -> list[dict[str, Any]]:
-        return self.standins.catalogue.standin.records(kind)
+        return self.importer.standins.catalogue.standin.records(kind)
 
 
 @pytest.fixture
@@ -145,7 +117,7 @@ def folder(
 ) -> Folder:
     root = tmp_path / "uploads"
     folders.ensure_tree(root)
-    return Folder(root, dagster_instance, engine, database_url, standins)
+    return Folder(Importer(dagster_instance, engine, database_url, root, standins))
 
 
 def real_csv(path: Path) -> list[dict[str, str]]:
@@ -198,7 +170,7 @@ def test_the_letterboxd_export_zip_posts_each_viewing_once_rewatches_kept(
     # each viewing posted once: one record per diary entry, a rewatch its own record
     posted = folder.posted("movies")
     assert len(posted) == len(diary) + len(watched_only)
-    assert folder.standins.catalogue.standin.stats()["duplicates"] == 0
+    assert folder.importer.standins.catalogue.standin.stats()["duplicates"] == 0
     dates = Counter(record["viewingDate"][:10] for record in posted)
     for entry in diary:
         assert dates[entry["Watched Date"]] >= 1
@@ -304,12 +276,11 @@ def test_viewing_activity_imports_only_the_chosen_profile(
 def test_the_netflix_zip_imports_the_profiles_of_the_setting(
     folder: Folder, sample_data: Path, tmp_path: Path
 ) -> None:
-    folder.netflix_profiles = ["User1"]
     dropped = netflix_zip(sample_data, tmp_path / "netflix-report.zip", folder="netflix-report/")
     folder.drop(dropped, "movies")
     (key,) = folder.take()
     assert (folder.root / "archive" / f"{key}.zip").exists()
-    folder.run(key)
+    folder.run(key, netflix_profiles=("User1",))
     rows = folder.rows(key)
     assert {r["source_file"] for r in rows} == {"ViewingActivity.csv"}
     success = [r for r in rows if r["status"] == "success"]
