@@ -28,11 +28,14 @@ class RowCode(StrEnum):
     EXISTS_IN_API = "exists_in_api"
     DRY_RUN = "dry_run"
     NOT_A_SHOW = "not_a_show"
+    NOT_A_VIEWING = "not_a_viewing"
+    OTHER_PROFILE = "other_profile"
     # failed, permanent
     INVALID_TITLE = "invalid_title"
     INVALID_DATE = "invalid_date"
     INVALID_YEAR = "invalid_year"
     INVALID_IMDB_ID = "invalid_imdb_id"
+    INVALID_PROFILE = "invalid_profile"
     MALFORMED_ROW = "malformed_row"
     NOT_FOUND = "not_found"
     WRONG_TYPE = "wrong_type"
@@ -61,10 +64,13 @@ OUTCOMES: dict[RowCode, Outcome] = {
     RowCode.EXISTS_IN_API: _SKIP,
     RowCode.DRY_RUN: _SKIP,
     RowCode.NOT_A_SHOW: _SKIP,
+    RowCode.NOT_A_VIEWING: _SKIP,
+    RowCode.OTHER_PROFILE: _SKIP,
     RowCode.INVALID_TITLE: _PERMANENT,
     RowCode.INVALID_DATE: _PERMANENT,
     RowCode.INVALID_YEAR: _PERMANENT,
     RowCode.INVALID_IMDB_ID: _PERMANENT,
+    RowCode.INVALID_PROFILE: _PERMANENT,
     RowCode.MALFORMED_ROW: _PERMANENT,
     RowCode.NOT_FOUND: _PERMANENT,
     RowCode.WRONG_TYPE: _PERMANENT,

@@ -5,6 +5,8 @@ from typing import Any
 
 from jobsimport_dagster.codes import RowCode, RowStatus
 
+EXTRA_CELLS = "_extra_cells"  # the raw payload's key for a ragged row's cells past the header
+
 
 @dataclass(frozen=True)
 class SourceRow:
@@ -27,8 +29,14 @@ class SourceRow:
         """The row as stored in `import_rows.raw_payload`: every cell, nothing dropped."""
         raw: dict[str, Any] = dict(self.cells)
         if self.extra_cells:
-            raw["_extra_cells"] = list(self.extra_cells)
+            raw[EXTRA_CELLS] = list(self.extra_cells)
         return raw
+
+
+def shown_line(source_file: str, line: int) -> int | str:
+    """A row's line as users see it (SPEC §5): the number alone for a dropped CSV, and
+    `<csv name>:<line>` for a CSV inside an export zip, whose files each count their own lines."""
+    return f"{source_file}:{line}" if source_file else line
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class Settings:
     concurrency: int
     sensor_interval: int
     ui_token: str | None
+    netflix_profiles: tuple[str, ...]  # the Netflix profiles a ViewingActivity.csv imports
     state_dir: Path  # where the embedded Postgres keeps its data
     dagster_home: Path  # DAGSTER_HOME: Dagster's instance folder (its dagster.yaml)
 
@@ -114,6 +115,11 @@ class Settings:
             concurrency=max(1, number("JOBSIMPORT_CONCURRENCY", 8)),
             sensor_interval=max(1, number("JOBSIMPORT_SENSOR_INTERVAL", 10)),
             ui_token=text("JOBSIMPORT_UI_TOKEN"),
+            netflix_profiles=tuple(
+                name.strip()
+                for name in (text("JOBSIMPORT_NETFLIX_PROFILES") or "").split(",")
+                if name.strip()
+            ),
             state_dir=root / ".jobsimport",
             dagster_home=Path(text("DAGSTER_HOME") or root).resolve(),
         )

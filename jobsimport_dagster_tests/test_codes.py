@@ -4,10 +4,13 @@ import pytest
 
 from jobsimport_dagster.codes import OUTCOMES, RowCode, RowStatus, is_retryable
 
-SPEC_SKIPPED = {"duplicate_in_file", "already_imported", "exists_in_api", "dry_run", "not_a_show"}
+SPEC_SKIPPED = {
+    "duplicate_in_file", "already_imported", "exists_in_api", "dry_run", "not_a_show",
+    "not_a_viewing", "other_profile",
+}  # fmt: skip
 SPEC_PERMANENT = {
-    "invalid_title", "invalid_date", "invalid_year", "invalid_imdb_id", "malformed_row",
-    "not_found", "wrong_type", "insert_rejected",
+    "invalid_title", "invalid_date", "invalid_year", "invalid_imdb_id", "invalid_profile",
+    "malformed_row", "not_found", "wrong_type", "insert_rejected",
 }  # fmt: skip
 SPEC_RETRYABLE = {"omdb_budget_exhausted", "upstream_unavailable", "insert_failed"}
 

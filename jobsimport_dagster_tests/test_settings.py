@@ -81,3 +81,19 @@ def test_omdb_requests_per_second_defaults_to_twenty_and_reaches_the_omdb_resour
 def test_omdb_requests_per_second_must_be_a_positive_number(tmp_path: Path, raw: str) -> None:
     with pytest.raises(ValueError, match="OMDB_REQUESTS_PER_SECOND"):
         Settings.from_env({"OMDB_REQUESTS_PER_SECOND": raw}, project_root=tmp_path)
+
+
+def test_netflix_profiles_are_comma_separated_and_reach_the_pipeline_resource(
+    tmp_path: Path,
+) -> None:
+    assert Settings.from_env({}, project_root=tmp_path).netflix_profiles == ()
+    # spaces around names and empty entries (a trailing comma) are dropped
+    chosen = Settings.from_env(
+        {"JOBSIMPORT_NETFLIX_PROFILES": " Anna , Kids Room,, "}, project_root=tmp_path
+    )
+    assert chosen.netflix_profiles == ("Anna", "Kids Room")
+    environ = {**os.environ, "JOBSIMPORT_NETFLIX_PROFILES": "User1,User2"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", environ)
+        pipeline = resources().resources["pipeline"]
+    assert pipeline.netflix_profiles == ["User1", "User2"]

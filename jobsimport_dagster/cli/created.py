@@ -29,5 +29,5 @@ def created_command(partition_key: str, demo: bool) -> None:
     if not created:
         click.echo(f"{partition_key} has created no record (status {job.status})")
         return
-    table = [[row.row_number, posted_title(row), row.target_record_id] for row in created]
+    table = [[row.line, posted_title(row), row.target_record_id] for row in created]
     click.echo(render_table(["LINE", "TITLE", "TARGET RECORD ID"], table))

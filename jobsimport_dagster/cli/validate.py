@@ -27,8 +27,10 @@ class FileReport:
     source: str
     import_type: str
     rows: int
-    failed: list[tuple[int, RowOutcome]]
-    skipped: int = 0  # rows the pipeline skips outright (Netflix lines that are not episodes)
+    failed: list[tuple[int | str, RowOutcome]]  # line as shown: `diary.csv:12` in a zip
+    # rows the pipeline skips outright: Netflix lines that are not episodes (or not films),
+    # trailers, other profiles; an export's watched films that its diary has
+    skipped: int = 0
 
     @property
     def valid(self) -> int:
@@ -36,14 +38,18 @@ class FileReport:
 
 
 def check_upload(path: Path, import_type: str, settings: Settings) -> FileReport:
-    """Screen the file as the watched folder does, then validate every row as a run does.
+    """Screen the file (a CSV or an export zip) as the watched folder does, then validate every
+    row as a run does, with the Netflix profiles of `settings`.
 
     Raises `FileRejected` with the sentence the folder would write to `<name>.error.txt`.
     """
     adapter = screen_file(path, import_type=import_type, max_bytes=settings.max_upload_bytes)
     rows = skipped = 0
-    failed: list[tuple[int, RowOutcome]] = []
-    for checked in check_file(path, adapter, today=datetime.now(UTC).date()):
+    failed: list[tuple[int | str, RowOutcome]] = []
+    today = datetime.now(UTC).date()
+    for checked in check_file(
+        path, adapter, today=today, netflix_profiles=settings.netflix_profiles
+    ):
         rows += len(checked.records)
         failed += checked.failed_lines()
         skipped += sum(o.status == RowStatus.SKIPPED for o in checked.outcomes.values())
@@ -76,6 +82,9 @@ type_option = click.option(
 def validate_command(file: Path, import_type: str) -> None:
     """Check FILE with the pipeline's own rules, without a database.
 
+    FILE is a CSV or a whole Letterboxd or Netflix export zip (a row of a CSV inside a zip is
+    on a line like diary.csv:12); a Netflix ViewingActivity.csv imports the profiles its name
+    chooses (ViewingActivity-profile-NAME.csv) or JOBSIMPORT_NETFLIX_PROFILES names.
     Prints each bad row (line, code, message) and a summary. Exit 0: every row is valid;
     1: some rows are invalid; 2: the file is rejected as a whole.
     """
@@ -93,7 +102,11 @@ def validate_command(file: Path, import_type: str) -> None:
 @click.command("template")
 @click.argument("import_type", type=IMPORT_TYPES)
 def template_command(import_type: str) -> None:
-    """Print the template CSV for movies or shows: its header and one example row."""
+    """Print the template CSV for movies or shows: its header and one example row.
+
+    Letterboxd and Netflix exports need no template: drop their CSVs, or the whole export
+    zip as downloaded, as they are.
+    """
     adapter = TEMPLATES[import_type]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows((adapter.header, adapter.example_row))

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from jobsimport_dagster.codes import RETRYABLE_CODES, RowCode, RowStatus
+from jobsimport_dagster.db.rows import FILE_ORDER
 from jobsimport_dagster.db.tables import import_rows
 
 DUPLICATE_CODES = (RowCode.DUPLICATE_IN_FILE, RowCode.ALREADY_IMPORTED, RowCode.EXISTS_IN_API)
@@ -23,6 +24,7 @@ class ClaimedRow:
     status: str
     normalized_payload: dict[str, Any]
     dedupe_key: str | None
+    source_file: str = ""  # the CSV inside an export zip ('' for a dropped CSV)
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,13 @@ class OpenRow:
     line: int
     status: str
     dedupe_key: str | None
+    source_file: str = ""
     enriched: bool = False
 
     def with_payload(self, payload: dict[str, Any] | None) -> ClaimedRow:
-        return ClaimedRow(self.id, self.line, self.status, payload or {}, self.dedupe_key)
+        return ClaimedRow(
+            self.id, self.line, self.status, payload or {}, self.dedupe_key, self.source_file
+        )
 
 
 def lock_import(conn: sa.Connection, job_id: uuid.UUID) -> None:
@@ -98,11 +103,13 @@ def _claimed(row: sa.Row[Any]) -> ClaimedRow:
         status=row.status,
         normalized_payload=row.normalized_payload or {},
         dedupe_key=row.dedupe_key,
+        source_file=row.source_file,
     )
 
 
 _CLAIM_COLUMNS = (
     import_rows.c.id,
+    import_rows.c.source_file,
     import_rows.c.row_number,
     import_rows.c.status,
     import_rows.c.normalized_payload,
@@ -118,7 +125,7 @@ def open_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[ClaimedRow]:
             import_rows.c.job_id == job_id,
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
         )
-        .order_by(import_rows.c.row_number)
+        .order_by(*FILE_ORDER)
     )
     return [_claimed(r) for r in conn.execute(query)]
 
@@ -129,6 +136,7 @@ def open_row_list(conn: sa.Connection, job_id: uuid.UUID) -> list[OpenRow]:
     query = (
         sa.select(
             import_rows.c.id,
+            import_rows.c.source_file,
             import_rows.c.row_number,
             import_rows.c.status,
             import_rows.c.dedupe_key,
@@ -138,10 +146,10 @@ def open_row_list(conn: sa.Connection, job_id: uuid.UUID) -> list[OpenRow]:
             import_rows.c.job_id == job_id,
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
         )
-        .order_by(import_rows.c.row_number)
+        .order_by(*FILE_ORDER)
     )
     return [
-        OpenRow(r.id, r.row_number, r.status, r.dedupe_key, bool(r.enriched))
+        OpenRow(r.id, r.row_number, r.status, r.dedupe_key, r.source_file, bool(r.enriched))
         for r in conn.execute(query)
     ]
 
@@ -258,15 +266,18 @@ def write_updates(conn: sa.Connection, updates: list[RowUpdate]) -> None:
     )
 
 
-def keyed_lines(conn: sa.Connection, job_id: uuid.UUID) -> list[tuple[int, str, str | None]]:
-    """(line, dedupe key, viewing date) of every row of the import that has a key: the in-file
-    dedupe input (a show-season's earliest date carries it)."""
+def keyed_lines(
+    conn: sa.Connection, job_id: uuid.UUID
+) -> list[tuple[tuple[str, int], str, str | None]]:
+    """((source file, line), dedupe key, viewing date) of every row of the import that has a
+    key: the in-file dedupe input (a show-season's earliest date carries it)."""
     query = sa.select(
+        import_rows.c.source_file,
         import_rows.c.row_number,
         import_rows.c.dedupe_key,
         import_rows.c.normalized_payload["viewing_date"].astext,
     ).where(import_rows.c.job_id == job_id, import_rows.c.dedupe_key.is_not(None))
-    return [(line, key, day) for line, key, day in conn.execute(query)]
+    return [((member, line), key, day) for member, line, key, day in conn.execute(query)]
 
 
 def earlier_successes(

@@ -11,7 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from jobsimport_dagster.db.rows import FILE_ORDER
 from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.models import shown_line
 
 # Search ignores case and accents on any PostgreSQL 13+ with a UTF-8 database and no extension
 # (`unaccent` is not in the embedded server): decompose (NFD), drop the combining accents,
@@ -82,7 +84,7 @@ class RowQuery:
 class ListedRow:
     """One row as `jobsimport rows --format json` and `/api/imports/{key}/rows` show it."""
 
-    line: int
+    line: int | str  # `<csv name>:<line>` for a row of a CSV inside an export zip
     status: str
     error_code: str | None
     error_message: str | None
@@ -136,6 +138,7 @@ def list_rows(
     ).scalar_one()
     page = conn.execute(
         sa.select(
+            import_rows.c.source_file,
             import_rows.c.row_number,
             import_rows.c.status,
             import_rows.c.error_code,
@@ -156,13 +159,13 @@ def list_rows(
             import_rows.c.target_record_id,
         )
         .where(*conditions)
-        .order_by(import_rows.c.row_number)
+        .order_by(*FILE_ORDER)
         .limit(query.limit)
         .offset(query.offset)
     )
     rows = [
         ListedRow(
-            line=r.row_number,
+            line=shown_line(r.source_file, r.row_number),
             status=r.status,
             error_code=r.error_code,
             error_message=r.error_message,

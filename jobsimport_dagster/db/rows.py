@@ -18,11 +18,13 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.db.tables import import_jobs, import_rows
+from jobsimport_dagster.models import shown_line
 
 # The columns a new row is written with; the rest take their server defaults.
 _COLUMNS = (
     "id",
     "job_id",
+    "source_file",
     "row_number",
     "raw_payload",
     "normalized_payload",
@@ -31,6 +33,8 @@ _COLUMNS = (
     "error_code",
     "error_message",
 )
+# File order: a dropped CSV's lines, or a zip's CSVs one after the other, each by its lines.
+FILE_ORDER = (import_rows.c.source_file, import_rows.c.row_number)
 _STAGE = "pg_temp.import_rows_stage"
 _NULL = r"\N"
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -41,8 +45,10 @@ class RowBatch:
     """New rows column by column, payloads already JSON text: what the validate step writes.
 
     A row is `pending` with a payload and dedupe key, or `failed` with a code and message.
+    `source_files` names the CSV inside an export zip each row comes from ('' for a dropped CSV).
     """
 
+    source_files: Sequence[str]
     row_numbers: Sequence[int]
     raw_payloads: Sequence[str]
     statuses: Sequence[str]
@@ -59,15 +65,22 @@ class RowBatch:
 class FailedRow:
     """A failed row as the failed-rows CSV and the UI's table show it."""
 
-    line: int
+    source_file: str
+    row_number: int
     raw: dict[str, Any]
     code: str
     message: str | None
+
+    @property
+    def line(self) -> int | str:
+        """The line as users see it: `<csv name>:<line>` for a row of a zip's CSV."""
+        return shown_line(self.source_file, self.row_number)
 
 
 @dataclass(frozen=True)
 class StoredRow:
     id: uuid.UUID
+    source_file: str
     row_number: int
     raw_payload: dict[str, Any]
     normalized_payload: dict[str, Any] | None
@@ -77,6 +90,11 @@ class StoredRow:
     error_message: str | None
     target_record_id: str | None
     attempt_count: int
+
+    @property
+    def line(self) -> int | str:
+        """The line as users see it: `<csv name>:<line>` for a row of a zip's CSV."""
+        return shown_line(self.source_file, self.row_number)
 
 
 def json_text(value: dict[str, Any]) -> str:
@@ -126,10 +144,12 @@ def _id_prefix() -> str:
 
 def _copy_text(id_prefix: str, first: int, job_id: str, batch: RowBatch) -> str:
     return "".join(
-        f"{id_prefix}{first + i:08x}\t{job_id}\t{n}\t{_copy_field(raw)}\t{_copy_field(payload)}"
-        f"\t{_copy_field(key)}\t{status}\t{_copy_field(code)}\t{_copy_field(message)}\n"
-        for i, (n, raw, payload, key, status, code, message) in enumerate(
+        f"{id_prefix}{first + i:08x}\t{job_id}\t{_copy_field(member)}\t{n}\t{_copy_field(raw)}"
+        f"\t{_copy_field(payload)}\t{_copy_field(key)}\t{status}\t{_copy_field(code)}"
+        f"\t{_copy_field(message)}\n"
+        for i, (member, n, raw, payload, key, status, code, message) in enumerate(
             zip(
+                batch.source_files,
                 batch.row_numbers,
                 batch.raw_payloads,
                 batch.normalized_payloads,
@@ -231,7 +251,7 @@ def insert_rows(conn: sa.Connection, job_id: uuid.UUID, batches: Iterable[RowBat
         cursor.copy_expert(f"COPY {_STAGE} ({columns}) FROM STDIN", source)
         cursor.execute(
             f"INSERT INTO {import_rows.fullname} ({columns}) SELECT {columns} FROM {_STAGE} "
-            "ON CONFLICT (job_id, row_number) DO NOTHING"
+            "ON CONFLICT (job_id, source_file, row_number) DO NOTHING"
         )
         added = cursor.rowcount
         cursor.execute(f"DROP TABLE {_STAGE}")
@@ -242,13 +262,14 @@ def failed_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[FailedRow]:
     """The job's failed rows in file order."""
     query = (
         sa.select(
+            import_rows.c.source_file,
             import_rows.c.row_number,
             import_rows.c.raw_payload,
             import_rows.c.error_code,
             import_rows.c.error_message,
         )
         .where(import_rows.c.job_id == job_id, import_rows.c.status == RowStatus.FAILED)
-        .order_by(import_rows.c.row_number)
+        .order_by(*FILE_ORDER)
     )
     return [FailedRow(*r) for r in conn.execute(query)]
 
@@ -261,6 +282,6 @@ def rows_by_status(
     query = (
         sa.select(*(import_rows.c[n] for n in names))
         .where(import_rows.c.job_id == job_id, import_rows.c.status.in_(list(statuses)))
-        .order_by(import_rows.c.row_number)
+        .order_by(*FILE_ORDER)
     )
     return [StoredRow(*r) for r in conn.execute(query)]

@@ -58,6 +58,9 @@ import_rows = sa.Table(
         sa.ForeignKey(import_jobs.c.id, ondelete="CASCADE"),
         nullable=False,
     ),
+    # The CSV inside an export zip the row comes from ('' for a dropped CSV): each CSV of a
+    # zip numbers its own lines, so a row is (source_file, row_number) within its import.
+    sa.Column("source_file", sa.Text, nullable=False, server_default=""),
     sa.Column("row_number", sa.Integer, nullable=False),
     sa.Column("raw_payload", JSONB, nullable=False),
     sa.Column("normalized_payload", JSONB),
@@ -68,7 +71,9 @@ import_rows = sa.Table(
     sa.Column("target_record_id", sa.Text),
     sa.Column("attempt_count", sa.Integer, nullable=False, server_default="0"),
     *_timestamps(),
-    sa.UniqueConstraint("job_id", "row_number", name="import_rows_job_id_row_number_key"),
+    sa.UniqueConstraint(
+        "job_id", "source_file", "row_number", name="import_rows_job_id_source_file_row_number_key"
+    ),
     sa.CheckConstraint(
         "status in ('pending','processing','success','failed','skipped')",
         name="import_rows_status",

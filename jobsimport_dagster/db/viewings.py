@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.db.tables import import_jobs, import_rows, viewing_claims
+from jobsimport_dagster.models import shown_line
 
 # The first key of the insert lease's two-key advisory lock (the second comes from the job id).
 INSERT_LEASE_CLASS = 727002
@@ -44,7 +45,7 @@ class ViewingClaim:
 
     verdict: ClaimVerdict
     holder_partition_key: str | None = None
-    holder_line: int | None = None
+    holder_line: int | str | None = None  # as shown: `diary.csv:12` for a zip's row
 
 
 def viewing_keys(
@@ -149,6 +150,7 @@ def claim_viewings(
                 viewing_claims.c.row_id,
                 viewing_claims.c.job_id,
                 import_rows.c.status,
+                import_rows.c.source_file,
                 import_rows.c.row_number,
                 import_jobs.c.partition_key,
             )
@@ -169,7 +171,9 @@ def claim_viewings(
         imported = next((h for h in others if h.status == RowStatus.SUCCESS), None)
         if imported is not None:
             verdicts[row_id] = ViewingClaim(
-                ClaimVerdict.IMPORTED, imported.partition_key, imported.row_number
+                ClaimVerdict.IMPORTED,
+                imported.partition_key,
+                shown_line(imported.source_file, imported.row_number),
             )
         elif any(h.status in _IN_FLIGHT and h.job_id in posting_jobs for h in others):
             verdicts[row_id] = ViewingClaim(ClaimVerdict.WAIT)

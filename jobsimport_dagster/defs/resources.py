@@ -5,13 +5,14 @@ from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
+from pydantic import Field
 
 from jobsimport_dagster.clients.catalogue import CatalogueClient
 from jobsimport_dagster.clients.http import HttpPolicy
 from jobsimport_dagster.clients.imdb import ImdbClient
 from jobsimport_dagster.clients.omdb import OmdbClient
 from jobsimport_dagster.db.engine import engine_for, resolve_database_url
-from jobsimport_dagster.intake.folders import archive_path
+from jobsimport_dagster.intake.folders import find_archive
 from jobsimport_dagster.settings import Settings
 
 
@@ -35,14 +36,16 @@ class UploadFolderResource(dg.ConfigurableResource):
         return Path(self.path)
 
     def archive_path(self, partition_key: str) -> Path:
-        """Where an accepted file lives for good (SPEC §4)."""
-        return archive_path(self.root, partition_key)
+        """Where an accepted file lives for good (SPEC §4): its `.csv`, or `.zip`."""
+        return find_archive(self.root, partition_key)
 
 
 class PipelineResource(dg.ConfigurableResource):
-    """How many rows one run keeps in flight (enrich + insert)."""
+    """How many rows one run keeps in flight (enrich + insert), and which Netflix profiles a
+    `ViewingActivity.csv` imports when its file name chooses none."""
 
     concurrency: int = 8
+    netflix_profiles: list[str] = Field(default_factory=list)
 
 
 class OmdbResource(dg.ConfigurableResource):
@@ -105,7 +108,10 @@ def resources() -> dg.Definitions:
             "upload_folder": UploadFolderResource(
                 path=str(settings.upload_dir), max_upload_bytes=settings.max_upload_bytes
             ),
-            "pipeline": PipelineResource(concurrency=settings.concurrency),
+            "pipeline": PipelineResource(
+                concurrency=settings.concurrency,
+                netflix_profiles=list(settings.netflix_profiles),
+            ),
             "omdb": OmdbResource(
                 base_url=settings.omdb_base_url,
                 api_key=_secret("OMDB_API_KEY", settings.omdb_api_key),

@@ -73,9 +73,26 @@ def source_path(root: Path, folder: WatchedFolder, name: str) -> Path:
     return root / folder.path / name
 
 
-def archive_path(root: Path, partition_key: str) -> Path:
-    """Where an accepted file lives for good (SPEC §4)."""
-    return root / ARCHIVE / f"{partition_key}.csv"
+def archive_suffix(file_name: str) -> str:
+    """`.zip` for an export zip, else `.csv`: the suffix of the file's archived copy."""
+    return ".zip" if file_name.lower().endswith(".zip") else ".csv"
+
+
+def archive_path(root: Path, partition_key: str, suffix: str = ".csv") -> Path:
+    """Where an accepted file lives for good (SPEC §4): `<partition_key>.csv`, or `.zip`."""
+    return root / ARCHIVE / f"{partition_key}{suffix}"
+
+
+def find_archive(root: Path, partition_key: str) -> Path:
+    """The archived copy of an import's file: its `.zip` when it was an export zip, else its
+    `.csv` (which may not exist: a run then fails naming it)."""
+    zipped = archive_path(root, partition_key, ".zip")
+    return zipped if zipped.exists() else archive_path(root, partition_key)
+
+
+def is_archived(root: Path, partition_key: str) -> bool:
+    """True when a file (CSV or zip) is archived under this partition key."""
+    return any(archive_path(root, partition_key, s).exists() for s in (".csv", ".zip"))
 
 
 def hash_file(path: Path) -> FileDigest:
@@ -98,8 +115,8 @@ def owner_name(uid: int) -> str:
 
 
 def archive(root: Path, source: Path, partition_key: str) -> Path:
-    """Move an accepted file to `archive/<partition_key>.csv` in one atomic rename."""
-    target = archive_path(root, partition_key)
+    """Move an accepted file to `archive/<partition_key>.csv` (`.zip`) in one atomic rename."""
+    target = archive_path(root, partition_key, archive_suffix(source.name))
     _rename_new(source, target)
     return target
 

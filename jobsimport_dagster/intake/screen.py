@@ -1,14 +1,28 @@
-"""Screening of a dropped file from its name, size and first 64 KiB: its adapter, or why not."""
+"""Screening of a dropped file from its name, size and first 64 KiB: its adapter, or why not.
+
+An export `.zip` is screened by `intake.zips` instead, from its central directory and the first
+64 KiB of the CSVs it would read.
+"""
 
 import codecs
 import csv
 import io
 import os
 import re
+import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from jobsimport_dagster.errors import FileRejected
+from jobsimport_dagster.intake.zips import (
+    MAX_UNCOMPRESSED_BYTES,
+    check_entries,
+    choose_export,
+    member_entries,
+)
 from jobsimport_dagster.sources.base import Adapter
+from jobsimport_dagster.sources.exports import Export
 from jobsimport_dagster.sources.registry import detect_adapter
 
 HEAD_BYTES = 64 * 1024
@@ -17,23 +31,27 @@ _CONTROL_BYTES = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}))
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _SAVE_AS_UTF8 = "save it as CSV UTF-8 and drop it again"
+_DROP_INSTEAD = "unzip it and drop the CSV you want to import instead"
 
 
 def screen_head(
-    head: bytes, *, file_name: str, size: int, import_type: str, max_bytes: int
+    head: bytes,
+    *,
+    file_name: str,
+    size: int,
+    import_type: str,
+    max_bytes: int,
+    rows_required: bool = True,
 ) -> Adapter:
     """The adapter that reads this file, from at most its first 64 KiB (`head`).
 
     Raises `FileRejected` with the one sentence written to `<name>.error.txt`. Checks run from
     the cheapest and most telling (the name) to the header, so each file gets the most useful
-    reason it qualifies for.
+    reason it qualifies for. `rows_required=False` accepts a header alone (a CSV of an export
+    zip may have no rows: a diary with no entries).
     """
     _check_name(file_name)
-    if size > max_bytes:
-        raise FileRejected(
-            f"The file is {size:,} bytes, over the {max_bytes:,}-byte limit; "
-            "split it into smaller files and drop those."
-        )
+    _check_size(size, max_bytes)
     head = head[:HEAD_BYTES]
     complete = size <= len(head)
     text = _decode(head, complete=complete)
@@ -49,13 +67,14 @@ def screen_head(
         )
     records = csv.reader(io.StringIO(text, newline=""))
     adapter = detect_adapter(next(records, []), file_name, import_type)
-    if complete and not any(any(cell.strip() for cell in row) for row in records):
+    if rows_required and complete and not any(any(cell.strip() for cell in row) for row in records):
         raise FileRejected("The file has a header line but no rows.")
     return adapter
 
 
-def screen_file(path: Path, *, import_type: str, max_bytes: int) -> Adapter:
-    """`screen_head` on a file on disk, reading no more than its first 64 KiB.
+def screen_file(path: Path, *, import_type: str, max_bytes: int) -> Adapter | Export:
+    """`screen_head` on a file on disk, reading no more than its first 64 KiB; for an export
+    `.zip`, `screen_zip` (its central directory and the heads of the CSVs it would read).
 
     An unreadable file (dropped by another user with private permissions) is rejected rather
     than failing every tick, which would hold up every file behind it.
@@ -63,6 +82,9 @@ def screen_file(path: Path, *, import_type: str, max_bytes: int) -> Adapter:
     try:
         with path.open("rb") as file:
             size = os.fstat(file.fileno()).st_size
+            if is_zip_name(path.name):
+                _check_size(size, max_bytes)
+                return screen_zip(file, import_type=import_type)
             head = file.read(HEAD_BYTES)
     except PermissionError:
         raise FileRejected(
@@ -73,6 +95,62 @@ def screen_file(path: Path, *, import_type: str, max_bytes: int) -> Adapter:
     )
 
 
+def screen_zip(file: BinaryIO, *, import_type: str) -> Export:
+    """The export a dropped zip holds, from its central directory (`zips.check_entries`) and
+    the first 64 KiB of each CSV of that export, screened as a dropped CSV is.
+
+    Raises `FileRejected` for any other zip, naming what it holds.
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            check_entries(archive.infolist())
+            export = choose_export(archive.namelist(), import_type)
+            for path, entry, adapter_name in member_entries(archive, export):
+                with archive.open(entry) as member:
+                    head = member.read(HEAD_BYTES)
+                try:
+                    adapter = screen_head(
+                        head,
+                        file_name=PurePosixPath(path).name,
+                        size=entry.file_size,
+                        import_type=import_type,
+                        max_bytes=MAX_UNCOMPRESSED_BYTES,
+                        rows_required=False,
+                    )
+                except FileRejected as refusal:
+                    raise FileRejected(f"In the archive, {path}: {refusal.reason}") from None
+                if adapter_name is not None and adapter.name != adapter_name:
+                    raise FileRejected(
+                        f"In the archive, {path} is a {adapter.label} file, not what a "
+                        f"{export.label} holds there; {_DROP_INSTEAD}."
+                    )
+            return export
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        zlib.error,
+    ) as error:
+        raise FileRejected(
+            f"The file is not a zip archive that can be read ({error}); download the export "
+            f"again and drop it as it came, or {_DROP_INSTEAD}."
+        ) from None
+
+
+def is_zip_name(file_name: str) -> bool:
+    """True for a `.zip` name: the file is screened and read as an export zip."""
+    return PurePosixPath(file_name).suffix.lower() == ".zip"
+
+
+def _check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise FileRejected(
+            f"The file is {size:,} bytes, over the {max_bytes:,}-byte limit; "
+            "split it into smaller files and drop those."
+        )
+
+
 def _check_name(file_name: str) -> None:
     try:
         file_name.encode("utf-8")
@@ -81,14 +159,12 @@ def _check_name(file_name: str) -> None:
             "The file name is not valid UTF-8; rename it and drop it again."
         ) from None
     suffix = PurePosixPath(file_name).suffix.lower()
-    if suffix == ".csv":
+    if suffix in (".csv", ".zip"):
         return
-    if suffix == ".zip":
-        raise FileRejected(
-            "This is a .zip archive; unzip it and drop the diary.csv inside it instead."
-        )
     found = f"this is a {suffix} file" if suffix else "this file name has no extension"
-    raise FileRejected(f"Only .csv files can be imported and {found}; {_SAVE_AS_UTF8}.")
+    raise FileRejected(
+        f"Only .csv files and export .zip files can be imported and {found}; {_SAVE_AS_UTF8}."
+    )
 
 
 def _decode(head: bytes, *, complete: bool) -> str:

@@ -74,10 +74,13 @@ class FileScoped(Protocol):
     """An adapter that settles something for a whole file before mapping any row of it.
 
     Netflix dates are in the account's locale, and whether `10/11/20` is day or month first is
-    decided once per file (from all its dates, or its name), never per row.
+    decided once per file (from all its dates, or its name), never per row; so is which of a
+    `ViewingActivity.csv`'s profiles are imported (`netflix_profiles`: the user's setting).
     """
 
-    def for_file(self, file_name: str, cells: Iterable[pd.DataFrame]) -> Adapter:
+    def for_file(
+        self, file_name: str, cells: Iterable[pd.DataFrame], *, netflix_profiles: Sequence[str] = ()
+    ) -> Adapter:
         """This adapter bound to the file named `file_name`, whose cells come chunk by chunk."""
         ...
 

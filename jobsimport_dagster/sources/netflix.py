@@ -1,4 +1,5 @@
-"""Netflix viewing history (`Title,Date`, issue #5): episodes read as show-seasons, shows only."""
+"""Netflix viewing history (`Title,Date`): episodes as show-seasons (shows), other titles as
+films (movies)."""
 
 import re
 from collections.abc import Iterable, Sequence
@@ -6,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import PurePath
-from typing import Self
+from typing import ClassVar, Self
 
 import pandas as pd
 
@@ -110,13 +111,87 @@ def date_problem(text: str, order: DateOrder | None) -> str:
     return f"The date {text!r} is not a real {form} date."
 
 
+def map_title(
+    title: str, text: str, day: date | None, order: DateOrder | None, import_type: str
+) -> tuple[str, str, str, str, str]:
+    """(title, viewing_date, season, verdict, verdict message) of one Netflix line dated `text`.
+
+    In shows an episode maps to its show and season and any other title is `not_a_show`; in
+    movies a title that is not an episode is a film and an episode is `not_a_viewing` (of a
+    film). A date the file's order cannot read is `invalid_date`; a blank title gets no
+    verdict (validation reports it as `invalid_title`).
+    """
+    if not title:
+        return title, text, "", "", ""
+    episode = split_episode(title)
+    if import_type == "movies":
+        if episode is not None:
+            message = (
+                f"{title!r} is an episode of {episode.show!r}, not a film; "
+                "drop the file into shows/ to import its episodes."
+            )
+            return title, text, "", RowCode.NOT_A_VIEWING, message
+        name, season = title, ""
+    elif episode is None:
+        message = (
+            f"{title!r} has no season label (like 'Season 1' or 'Part 2'), "
+            "so it is not a show's episode."
+        )
+        return title, text, "", RowCode.NOT_A_SHOW, message
+    else:
+        name, season = episode.show, str(episode.season)
+    if day is None:
+        return name, text, season, RowCode.INVALID_DATE, date_problem(text, order)
+    return name, day.isoformat(), season, "", ""
+
+
+class NetflixColumns:
+    """What Netflix's two formats share as adapters: a header holding the required columns is
+    theirs, nothing in it is refused, and the checked fields are read from `Title` and the
+    format's `date_column` (a show's season from its title too)."""
+
+    date_column: ClassVar[str]
+    required_columns: tuple[str, ...]
+    type: str
+
+    @property
+    def field_columns(self) -> dict[str, tuple[str, ...]]:
+        columns = {
+            "title": ("Title",),
+            "viewing_date": (self.date_column,),
+            "imdb_id": (IMDB_ID_COLUMN,),
+        }
+        return columns | ({"season": ("Title",)} if self.type == "shows" else {})
+
+    def matches(self, header: Sequence[str]) -> bool:
+        return set(self.required_columns) <= set(header)
+
+    def refusal(self, header: Sequence[str], file_name: str) -> str | None:
+        return None
+
+
+def mapped_frame(
+    rows: Sequence[tuple[str, str, str, str, str]], cells: pd.DataFrame
+) -> pd.DataFrame:
+    """`map_title`'s rows as `MAPPED_COLUMNS` + `VERDICT_COLUMNS` over the chunk's index."""
+    mapped = pd.DataFrame(
+        rows,
+        columns=["title", "viewing_date", "season", *VERDICT_COLUMNS],
+        index=cells.index,
+        dtype=object,
+    )
+    unused = ("year", "rating", "rewatch", "tags", "review", "source_uri")
+    mapped = mapped.assign(**dict.fromkeys(unused, ""), imdb_id=text_column(cells, IMDB_ID_COLUMN))
+    return mapped[[*MAPPED_COLUMNS, *VERDICT_COLUMNS]]
+
+
 @dataclass(frozen=True)
-class NetflixAdapter:
+class NetflixAdapter(NetflixColumns):
     """Netflix's `Title,Date` export, bound to one file's date order by `for_file`.
 
-    Every line is a row: an episode maps to its show and season number with the line's date;
-    a title that is not an episode gets the verdict `not_a_show` and a date the file's order
-    cannot read `invalid_date`. Repeats of a show-season are the dedupe step's business.
+    Every line is a row (see `map_title`): in shows an episode maps to its show and season
+    number, in movies a title that is not an episode is a film; repeats of a show-season, or
+    of a film on one day, are the dedupe step's business.
     """
 
     date_order: DateOrder | None = None
@@ -126,24 +201,11 @@ class NetflixAdapter:
     family: str = "a Netflix viewing history"
     required_columns: tuple[str, ...] = ("Title", "Date")
     optional_columns: tuple[str, ...] = (IMDB_ID_COLUMN,)
+    date_column: ClassVar[str] = "Date"
 
-    @property
-    def field_columns(self) -> dict[str, tuple[str, ...]]:
-        # The show and its season are both read from the episode's title.
-        return {
-            "title": ("Title",),
-            "season": ("Title",),
-            "viewing_date": ("Date",),
-            "imdb_id": (IMDB_ID_COLUMN,),
-        }
-
-    def matches(self, header: Sequence[str]) -> bool:
-        return set(self.required_columns) <= set(header)
-
-    def refusal(self, header: Sequence[str], file_name: str) -> str | None:
-        return None
-
-    def for_file(self, file_name: str, cells: Iterable[pd.DataFrame]) -> Self:
+    def for_file(
+        self, file_name: str, cells: Iterable[pd.DataFrame], *, netflix_profiles: Sequence[str] = ()
+    ) -> Self:
         """This adapter with the date order of the file: a first pass over its `Date` column.
 
         Only the distinct date texts are kept, so the pass costs a read of the file.
@@ -152,47 +214,16 @@ class NetflixAdapter:
         return replace(self, date_order=decide_date_order(file_name, dates))
 
     def map_frame(self, cells: pd.DataFrame) -> pd.DataFrame:
-        """Show, season number and ISO date of each episode; verdicts where the source decides.
-
-        A title that is not an episode keeps its whole title (validation reports a blank one
-        as `invalid_title`); a date the order cannot read keeps its text.
-        """
+        """Title (show or film), season and ISO date of each line; verdicts where the source
+        decides. A date the order cannot read keeps its text."""
         texts = text_column(cells, "Date")
         days = {text: read_date(text, self.date_order) for text in set(texts)}
         rows = [
-            self._map_row(title, text, days[text])
+            map_title(title, text, days[text], self.date_order, self.type)
             for title, text in zip(text_column(cells, "Title"), texts, strict=True)
         ]
-        mapped = pd.DataFrame(
-            rows,
-            columns=["title", "viewing_date", "season", *VERDICT_COLUMNS],
-            index=cells.index,
-            dtype=object,
-        )
-        unused = ("year", "rating", "rewatch", "tags", "review", "source_uri")
-        mapped = mapped.assign(
-            **dict.fromkeys(unused, ""), imdb_id=text_column(cells, IMDB_ID_COLUMN)
-        )
-        return mapped[[*MAPPED_COLUMNS, *VERDICT_COLUMNS]]
-
-    def _map_row(self, title: str, text: str, day: date | None) -> tuple[str, str, str, str, str]:
-        """(title, viewing_date, season, verdict, verdict message) of one line dated `day`.
-
-        A blank title gets no verdict: validation reports it as `invalid_title`.
-        """
-        episode = split_episode(title)
-        if episode is None:
-            if not title:
-                return title, text, "", "", ""
-            message = (
-                f"{title!r} has no season label (like 'Season 1' or 'Part 2'), "
-                "so it is not a show's episode."
-            )
-            return title, text, "", RowCode.NOT_A_SHOW, message
-        if day is None:
-            problem = date_problem(text, self.date_order)
-            return episode.show, text, str(episode.season), RowCode.INVALID_DATE, problem
-        return episode.show, day.isoformat(), str(episode.season), "", ""
+        return mapped_frame(rows, cells)
 
 
 NETFLIX = NetflixAdapter()
+NETFLIX_FILMS = NetflixAdapter(type="movies")

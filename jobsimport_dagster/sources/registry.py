@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 
 from jobsimport_dagster.errors import FileRejected
-from jobsimport_dagster.sources import letterboxd, netflix, template
+from jobsimport_dagster.sources import letterboxd, netflix, netflix_activity, template
 from jobsimport_dagster.sources.base import Adapter, clean_header
+from jobsimport_dagster.sources.exports import EXPORTS, Export, member_label
 
 # A new source is one module and one entry here. Within a family the adapter with the fewest
 # required columns comes first: an unknown header is told that family's minimal header.
@@ -16,6 +17,9 @@ ADAPTERS: tuple[Adapter, ...] = (
     template.MOVIES_TEMPLATE,
     template.SHOWS_TEMPLATE,
     netflix.NETFLIX,
+    netflix.NETFLIX_FILMS,
+    netflix_activity.NETFLIX_ACTIVITY,
+    netflix_activity.NETFLIX_ACTIVITY_FILMS,
 )
 _SHOWN_HEADER_CHARS = 120
 
@@ -57,6 +61,27 @@ def get_adapter(name: str, import_type: str) -> Adapter:
         if adapter.name == name and adapter.type == import_type:
             return adapter
     raise KeyError(f"no {import_type} adapter is named {name!r}")
+
+
+def get_export(name: str, import_type: str) -> Export:
+    """The export a job of a dropped zip recorded as its `source`, to read the zip in a run."""
+    for export in EXPORTS:
+        if export.name == name and export.type == import_type:
+            return export
+    raise KeyError(f"no {import_type} export is named {name!r}")
+
+
+def row_source(source: str, source_file: str) -> str:
+    """The source of one row: the import's, or for a row of a CSV inside an export zip that
+    CSV's own (watched.csv's rows of a Letterboxd export are `letterboxd-watched`)."""
+    if not source_file:
+        return source
+    for export in EXPORTS:
+        if export.name == source:
+            for path, adapter in export.members:
+                if member_label(path) == source_file:
+                    return adapter.name
+    return source
 
 
 def _unmatched_reason(columns: list[str], import_type: str) -> str:

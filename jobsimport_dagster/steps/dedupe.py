@@ -5,41 +5,53 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from jobsimport_dagster.clients.omdb import parse_year
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db import claims, viewings
-from jobsimport_dagster.models import RowOutcome, StepSummary
+from jobsimport_dagster.models import RowOutcome, StepSummary, shown_line
+from jobsimport_dagster.sources.registry import row_source
 from jobsimport_dagster.steps.enrich import title_match_key
 
 # Sources whose date says when a film was logged or rated, not when it was seen (SPEC §7).
 UNDATED_SOURCES = frozenset({"letterboxd-watched", "letterboxd-ratings"})
 # Sources that list the latest viewing first: on one day, the lower line was watched first.
-NEWEST_FIRST_SOURCES = frozenset({"netflix"})
+NEWEST_FIRST_SOURCES = frozenset({"netflix", "netflix-activity"})
 
 _LEADING_DATE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 _SEASON_TITLE = re.compile(r"^(?P<show>.+?)\s+season\s+(?P<season>\d+)\s*$", re.IGNORECASE)
 
 
+Line = TypeVar("Line", int, tuple[str, int])
+
+
 def in_file_duplicates(
-    rows: Iterable[tuple[int, str | None, str | None]], *, newest_first: bool = False
-) -> dict[int, int]:
+    rows: Iterable[tuple[Line, str | None, str | None]], *, newest_first: bool = False
+) -> dict[Line, Line]:
     """`{line: kept line}` for every row whose dedupe key another row of the file keeps.
 
-    `rows` are (line, dedupe key, viewing date). The row seen first keeps the key: the earliest
-    date, and on one date the earliest line, or the latest in a `newest_first` file. A show's
-    episodes share its season's key, so the first episode watched carries the record and its
-    date is the season's start. A film's key holds its date, so there the earliest line keeps
-    it. Rows without a key (invalid ones) never collide.
+    `rows` are (line, dedupe key, viewing date); a line is a number, or (CSV name, number) for
+    the CSVs of an export zip, which each count their own lines. The row seen first keeps the
+    key: the earliest date, and on one date the earliest line (a zip's CSVs in name order), or
+    the latest in a `newest_first` file. A show's episodes share its season's key, so the first
+    episode watched carries the record and its date is the season's start. A film's key holds
+    its date, so there the earliest line keeps it. Rows without a key (invalid ones) never
+    collide.
     """
     keyed = [(line, key, day or "") for line, key, day in rows if key is not None]
     direction = -1 if newest_first else 1
-    keyed.sort(key=lambda row: (row[2], direction * row[0]))
-    kept: dict[str, int] = {}
-    duplicates: dict[int, int] = {}
+
+    def order(row: tuple[Line, str, str]) -> tuple[str, str, int]:
+        line, _, day = row
+        member, number = line if isinstance(line, tuple) else ("", line)
+        return day, member, direction * number
+
+    keyed.sort(key=order)
+    kept: dict[str, Line] = {}
+    duplicates: dict[Line, Line] = {}
     for line, key, _ in keyed:
         if key in kept:
             duplicates[line] = kept[key]
@@ -268,7 +280,7 @@ def skip_outcome(
     *,
     skip_duplicates: bool,
     label: str,
-    first_line: int | None = None,
+    first_line: int | str | None = None,
     already_imported: bool = False,
     exists_in_api: bool = False,
 ) -> RowOutcome | None:
@@ -340,7 +352,13 @@ def _skips(
     )
     is_movies = import_type == "movies"
     keys = [r.dedupe_key for r in rows if r.dedupe_key]
-    title_keys = sorted({k.split("|", 1)[0] for k in keys}) if is_undated_source(source) else []
+    # A zip's rows each have their own CSV's source: watched.csv's films match on title + year.
+    undated_keys = [
+        r.dedupe_key
+        for r in rows
+        if r.dedupe_key and is_undated_source(row_source(source, r.source_file))
+    ]
+    title_keys = sorted({k.split("|", 1)[0] for k in undated_keys})
     imported = index_imported(
         claims.earlier_successes(
             conn, excluding_job=job_id, dedupe_keys=keys, title_keys=title_keys
@@ -364,7 +382,7 @@ def _skips(
             already = is_already_imported(
                 imported,
                 dedupe_key=row.dedupe_key or "",
-                source=source,
+                source=row_source(source, row.source_file),
                 title=label,
                 year=seed.get("year"),
                 catalogue=movie_index,
@@ -376,10 +394,11 @@ def _skips(
             already = (row.dedupe_key or "") in imported.dedupe_keys
             label = f"{label} Season {season}"  # the message names the show-season
         already = already or (exists and row.dedupe_key in posted_elsewhere)
+        first = first_lines.get((row.source_file, row.line))
         outcome = skip_outcome(
             skip_duplicates=True,  # `run_dedupe` skips nothing when they are off
             label=label,
-            first_line=first_lines.get(row.line),
+            first_line=None if first is None else shown_line(*first),
             already_imported=already,
             exists_in_api=exists,
         )

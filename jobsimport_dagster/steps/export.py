@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.db import rows as stored_rows
 from jobsimport_dagster.db.rows import FailedRow
+from jobsimport_dagster.models import EXTRA_CELLS
 from jobsimport_dagster.steps.read import read_header
 
 IMDB_ID = "IMDb ID"
@@ -48,6 +49,15 @@ def failed_rows_csv(header: Sequence[str], failed: Iterable[FailedRow]) -> str:
     return out.getvalue()
 
 
+def raw_columns(failed: Iterable[FailedRow]) -> list[str]:
+    """The columns the failed rows of an export zip hold, in order of first appearance: its
+    CSVs' headers merged (watched.csv's columns are a part of diary.csv's)."""
+    columns: dict[str, None] = {}
+    for row in failed:
+        columns.update(dict.fromkeys(k for k in row.raw if k != EXTRA_CELLS))
+    return list(columns)
+
+
 def failed_csv_path(upload_root: Path, partition_key: str) -> Path:
     return upload_root / "failed" / f"{partition_key}.failed.csv"
 
@@ -62,6 +72,7 @@ def run_export(
         return None, failed
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.part")
-    partial.write_text(failed_rows_csv(read_header(archive), failed), encoding="utf-8")
+    header = raw_columns(failed) if archive.suffix == ".zip" else read_header(archive)
+    partial.write_text(failed_rows_csv(header, failed), encoding="utf-8")
     os.replace(partial, target)
     return target, failed

@@ -28,7 +28,7 @@ from jobsimport_dagster.db.jobs import ImportJob, RowCounts
 from jobsimport_dagster.db.rows import FailedRow
 from jobsimport_dagster.errors import JobsimportError
 from jobsimport_dagster.models import StepSummary
-from jobsimport_dagster.sources.registry import get_adapter
+from jobsimport_dagster.sources.registry import get_adapter, get_export
 from jobsimport_dagster.steps.dedupe import run_dedupe
 from jobsimport_dagster.steps.enrich import Enrichment
 from jobsimport_dagster.steps.export import run_export
@@ -97,14 +97,26 @@ def begin(conn: sa.Connection, job: ImportJob, **meta: Any) -> None:
     jobs.add_event(conn, job.id, "run started", meta=meta)
 
 
-def validate_import(engine: sa.Engine, *, partition_key: str, archive: Path) -> StepSummary:
-    """Step one: the run begins, and the archived file is read, validated and normalized into
-    `import_rows` (rows already stored stay as they are, so a re-run adds nothing)."""
+def validate_import(
+    engine: sa.Engine,
+    *,
+    partition_key: str,
+    archive: Path,
+    netflix_profiles: Sequence[str] = (),
+) -> StepSummary:
+    """Step one: the run begins, and the archived file (a CSV, or an export zip) is read,
+    validated and normalized into `import_rows` (rows already stored stay as they are, so a
+    re-run adds nothing). `netflix_profiles` is the user's choice of Netflix profiles."""
     with engine.begin() as conn:
         job = find_import(conn, partition_key)
         begin(conn, job)
+        zipped = archive.suffix == ".zip"
         return run_validate(
-            conn, job_id=job.id, path=archive, adapter=get_adapter(job.source, job.type)
+            conn,
+            job_id=job.id,
+            path=archive,
+            adapter=(get_export if zipped else get_adapter)(job.source, job.type),
+            netflix_profiles=netflix_profiles,
         )
 
 

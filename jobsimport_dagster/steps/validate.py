@@ -2,9 +2,11 @@
 
 import time
 import uuid
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -16,8 +18,10 @@ import sqlalchemy as sa
 from jobsimport_dagster.codes import RowCode, RowStatus, status_for
 from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.rows import RowBatch, insert_rows, json_lines, json_text
-from jobsimport_dagster.models import RowOutcome, StepSummary
+from jobsimport_dagster.errors import FileRejected
+from jobsimport_dagster.models import RowOutcome, StepSummary, shown_line
 from jobsimport_dagster.sources.base import VERDICT_COLUMNS, Adapter, FileScoped
+from jobsimport_dagster.sources.exports import Export, locate, member_label
 from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys
 from jobsimport_dagster.steps.read import CHUNK_ROWS, RecordChunk, read_chunks
 
@@ -176,17 +180,21 @@ def schema_for(import_type: str, today: date) -> pa.DataFrameSchema:
 @dataclass(frozen=True)
 class CheckedChunk:
     """A chunk after validation: its records, cells, mapped cells and the outcomes of the rows
-    it settled (failed, or skipped as `not_a_show`) by position; the others go on."""
+    it settled (failed, or skipped as `not_a_show`) by position; the others go on.
+
+    `source_file` names the CSV inside an export zip the chunk comes from ('' for a dropped CSV).
+    """
 
     records: RecordChunk
     cells: pd.DataFrame
     mapped: pd.DataFrame
     outcomes: dict[int, RowOutcome]
+    source_file: str = ""
 
-    def failed_lines(self) -> list[tuple[int, RowOutcome]]:
-        """(line, outcome) of each failed row, in file order."""
+    def failed_lines(self) -> list[tuple[int | str, RowOutcome]]:
+        """(line as shown, outcome) of each failed row, in file order."""
         return [
-            (self.records.lines[p], self.outcomes[p])
+            (shown_line(self.source_file, self.records.lines[p]), self.outcomes[p])
             for p in sorted(self.outcomes)
             if self.outcomes[p].status == RowStatus.FAILED
         ]
@@ -338,23 +346,79 @@ def check_chunk(chunk: RecordChunk, adapter: Adapter, *, today: date) -> Checked
 
 def check_file(
     path: Path,
-    adapter: Adapter,
+    source: Adapter | Export,
     *,
     today: date,
     chunk_rows: int = CHUNK_ROWS,
     file_name: str | None = None,
+    netflix_profiles: Sequence[str] = (),
 ) -> Iterator[CheckedChunk]:
-    """The file streamed and checked a chunk at a time, so memory stays flat.
+    """The file (or each CSV of an export zip) streamed and checked a chunk at a time, so
+    memory stays flat.
 
-    An adapter that settles something per file (Netflix's date order) first reads the whole
-    file once; `file_name` is the name the user gave it (default: the path's), which the
-    archived copy has lost.
+    An adapter that settles something per file (Netflix's date order and profiles) first reads
+    the whole file once; `file_name` is the name the user gave it (default: the path's), which
+    the archived copy has lost; `netflix_profiles` the user's choice of Netflix profiles.
     """
+    name = file_name or path.name
+    if isinstance(source, Export):
+        yield from _check_export(
+            path,
+            source,
+            today=today,
+            chunk_rows=chunk_rows,
+            file_name=name,
+            netflix_profiles=netflix_profiles,
+        )
+        return
+    adapter = source
     if isinstance(adapter, FileScoped):
         cells = (cells_frame(chunk) for chunk in read_chunks(path, chunk_rows))
-        adapter = adapter.for_file(file_name or path.name, cells)
+        adapter = adapter.for_file(name, cells, netflix_profiles=netflix_profiles)
     for chunk in read_chunks(path, chunk_rows):
         yield check_chunk(chunk, adapter, today=today)
+
+
+def _check_export(
+    path: Path,
+    export: Export,
+    *,
+    today: date,
+    chunk_rows: int,
+    file_name: str,
+    netflix_profiles: Sequence[str],
+) -> Iterator[CheckedChunk]:
+    """Each CSV of the export that the zip holds, in the export's order, its rows checked by
+    the adapter `Export.bind` gives it and labelled with its name (`diary.csv`).
+
+    Only the export's own CSVs are opened. A zip that cannot be read past what the intake
+    screen read (a bad CRC, a member cut short) rejects the file, as bad bytes in a CSV do.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+
+            def chunks_of(member: str) -> Iterator[RecordChunk]:
+                located = locate(names, member)
+                assert located is not None, f"the archive holds no {member}"
+                with archive.open(located) as stream:
+                    yield from read_chunks(stream, chunk_rows)
+
+            def read_cells(member: str) -> Iterator[pd.DataFrame] | None:
+                if locate(names, member) is None:
+                    return None
+                return (cells_frame(chunk) for chunk in chunks_of(member))
+
+            bound = export.bind(read_cells, file_name=file_name, netflix_profiles=netflix_profiles)
+            for member, adapter in bound:
+                for chunk in chunks_of(member):
+                    checked = check_chunk(chunk, adapter, today=today)
+                    yield replace(checked, source_file=member_label(member))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        # A member cut short or altered: its inflate fails, or its CRC at its end.
+        raise FileRejected(
+            f"The archive cannot be read ({error}); download the export again and drop it."
+        ) from error
 
 
 def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
@@ -366,7 +430,9 @@ def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
     records = checked.records
     count = len(records)
     settled = checked.outcomes
-    valid = [p not in settled for p in range(count)]
+    # A row its adapter settled as a repeat (a watched film the export's diary has) keeps its
+    # seed and key too, so a run that does not skip duplicates can take it.
+    valid = [p not in settled or settled[p].code == RowCode.DUPLICATE_IN_FILE for p in range(count)]
     seeds = build_seeds(checked.mapped[valid], import_type)
     raw = json_lines(checked.cells)
     width = len(records.header)
@@ -383,6 +449,7 @@ def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
         keys[position] = key
     outcomes = [settled.get(p) for p in range(count)]
     return RowBatch(
+        source_files=[checked.source_file] * count,
         row_numbers=records.lines,
         raw_payloads=raw,
         statuses=[RowStatus.PENDING if o is None else o.status for o in outcomes],
@@ -398,15 +465,17 @@ def run_validate(
     *,
     job_id: uuid.UUID,
     path: Path,
-    adapter: Adapter,
+    adapter: Adapter | Export,
     today: date | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    netflix_profiles: Sequence[str] = (),
 ) -> StepSummary:
     """Read, validate and normalize the file into `import_rows`, then refresh the job's counters.
 
     Rows already stored for this job are left as they are, so re-running the step adds nothing.
-    The job's file name (the archived copy is named by its partition key) goes to adapters that
-    read it (Netflix's `-dmy.csv`).
+    `adapter` is the file's, or for an export zip the export's. The job's file name (the
+    archived copy is named by its partition key) goes to adapters that read it (Netflix's
+    `-dmy.csv`, `-profile-<name>.csv`), with the user's `netflix_profiles`.
     """
     started = time.monotonic()
     today = today or datetime.now(UTC).date()
@@ -420,7 +489,12 @@ def run_validate(
     def batches() -> Iterator[RowBatch]:
         nonlocal rows_in
         for checked in check_file(
-            path, adapter, today=today, chunk_rows=chunk_rows, file_name=file_name
+            path,
+            adapter,
+            today=today,
+            chunk_rows=chunk_rows,
+            file_name=file_name,
+            netflix_profiles=netflix_profiles,
         ):
             rows_in += len(checked.records)
             codes.update(str(o.code) for o in checked.outcomes.values())

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from jobsimport_dagster.cli.validate import template_command, validate_command
+from jobsimport_dagster_tests.export_zips import ACTIVITY, letterboxd_zip, netflix_zip, write_zip
 
 MOVIES = "Title,Year,Watched Date,IMDb ID\n"
 
@@ -85,7 +86,9 @@ def test_validate_reports_each_bad_row_and_exits_1(tmp_path: Path) -> None:
         # an unknown header
         ("x.csv", "foo,bar\n1,2\n", "shows",
          "The header (foo, bar) is not a known shows format; expected the template "
-         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date)."),
+         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date) or a "
+         "Netflix viewing activity (Profile Name, Start Time, Duration, Title, "
+         "Supplemental Video Type)."),
         # the folder's own file checks apply too: semicolons
         ("movies.csv", "Title;Year;Watched Date;IMDb ID\nUp;2009;2024-01-01;\n", "movies",
          "The columns are separated by ';' instead of ','; "
@@ -119,4 +122,51 @@ def test_template_prints_a_template_that_validates(
     assert validate(path, import_type) == (
         0,
         f"source: template ({import_type})\nrows: 1, valid: 1, invalid: 0\n",
+    )
+
+
+def test_validate_checks_a_whole_letterboxd_export_zip(sample_data: Path, tmp_path: Path) -> None:
+    # diary.csv's 317 entries and watched.csv's 408 films, 293 of which the diary has
+    path = letterboxd_zip(sample_data, tmp_path / "letterboxd-extratone-2024.zip")
+    assert validate(path) == (
+        0,
+        "source: letterboxd-export (movies)\nrows: 725, valid: 432, invalid: 0, skipped: 293\n",
+    )
+    # a zip that is no export is rejected with its reason, as the folder would
+    other = write_zip(tmp_path / "photos.zip", {"a.jpg": b"\xff\xd8"})
+    code, output = validate(other)
+    assert (code, output.startswith("rejected: This .zip holds a.jpg, not ")) == (2, True)
+
+
+def test_validate_reads_viewing_activity_with_the_profiles_chosen(
+    sample_data: Path, tmp_path: Path
+) -> None:
+    activity = sample_data / ACTIVITY
+    # several profiles, none chosen: every viewing is invalid_profile, and a line says why
+    result = CliRunner().invoke(validate_command, [str(activity), "--type", "movies"], env={})
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.startswith("line 13: invalid_profile: The file holds the profiles 'User1', ")
+    assert result.output.endswith("rows: 387, valid: 0, invalid: 92, skipped: 295\n")
+    # JOBSIMPORT_NETFLIX_PROFILES chooses User1: 17 films, the rest skipped
+    chosen = CliRunner().invoke(
+        validate_command,
+        [str(activity), "--type", "movies"],
+        env={"JOBSIMPORT_NETFLIX_PROFILES": "User1"},
+    )
+    assert (chosen.exit_code, chosen.output) == (
+        0,
+        "source: netflix-activity (movies)\nrows: 387, valid: 17, invalid: 0, skipped: 370\n",
+    )
+    # inside Netflix's zip, read from its CONTENT_INTERACTION folder, lines named by the CSV
+    zipped = netflix_zip(sample_data, tmp_path / "netflix-report.zip")
+    result = CliRunner().invoke(validate_command, [str(zipped), "--type", "shows"], env={})
+    assert result.output.splitlines()[0].startswith("line ViewingActivity.csv:")
+    assert result.output.endswith("rows: 387, valid: 0, invalid: 202, skipped: 185\n")
+
+
+def test_template_help_says_exports_need_none() -> None:
+    result = CliRunner().invoke(template_command, ["--help"])
+    assert "drop their CSVs, or the whole export zip as downloaded" in " ".join(
+        result.output.split()
     )

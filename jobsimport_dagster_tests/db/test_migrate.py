@@ -12,9 +12,11 @@ SPEC_COLUMNS = {
         "uploaded_by", "file_name", "file_sha256", "file_bytes", "started_at", "completed_at",
         "created_at", "updated_at",
     },
+    # `source_file` (migration 0003): the CSV inside an export zip a row comes from, whose
+    # lines a row's `row_number` counts (SPEC §5 `<csv name>:<line>`); '' for a dropped CSV.
     "import_rows": {
-        "id", "job_id", "row_number", "raw_payload", "normalized_payload", "dedupe_key",
-        "status", "error_code", "error_message", "target_record_id", "attempt_count",
+        "id", "job_id", "source_file", "row_number", "raw_payload", "normalized_payload",
+        "dedupe_key", "status", "error_code", "error_message", "target_record_id", "attempt_count",
         "created_at", "updated_at",
     },
     "import_job_events": {"id", "job_id", "level", "message", "meta", "created_at"},
@@ -45,10 +47,11 @@ def test_upgrade_twice_is_a_no_op(engine: sa.Engine) -> None:
         version = conn.execute(
             sa.text("select version_num from jobsimport.alembic_version")
         ).scalar()
-    assert version == "0002"
+    assert version == "0003"
 
 
-def test_row_number_is_unique_per_job(engine: sa.Engine) -> None:
+def test_row_number_is_unique_per_job_and_file(engine: sa.Engine) -> None:
+    # A dropped CSV's rows have source_file ''; each CSV inside a zip numbers its own lines.
     inspector = sa.inspect(engine)
     uniques = inspector.get_unique_constraints("import_rows", schema="jobsimport")
-    assert any(u["column_names"] == ["job_id", "row_number"] for u in uniques)
+    assert any(u["column_names"] == ["job_id", "source_file", "row_number"] for u in uniques)

@@ -38,6 +38,7 @@ def new_job(conn: sa.Connection) -> uuid.UUID:
 def batch(*rows: tuple[int, dict, dict | None, str | None]) -> RowBatch:
     """Rows as (line, raw, payload or None, failure code or None); the rest follows from them."""
     return RowBatch(
+        source_files=[""] * len(rows),
         row_numbers=[r[0] for r in rows],
         raw_payloads=[json_text(r[1]) for r in rows],
         statuses=[RowStatus.FAILED if r[3] else RowStatus.PENDING for r in rows],

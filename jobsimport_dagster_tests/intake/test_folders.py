@@ -116,6 +116,18 @@ def test_archive_moves_and_never_overwrites(root: Path) -> None:
     assert target.read_bytes() == b"first" and second.read_bytes() == b"second"
 
 
+def test_an_export_zip_is_archived_as_a_zip_and_found_again(root: Path) -> None:
+    key = "movies-20240601T120000-letterboxd-12345678"
+    assert folders.find_archive(root, key) == root / "archive" / f"{key}.csv"
+    assert not folders.is_archived(root, key)
+    dropped = root / "movies" / "letterboxd-user-2024.ZIP"
+    dropped.write_bytes(b"PK")
+    target = folders.archive(root, dropped, key)
+    assert target == root / "archive" / f"{key}.zip"
+    assert folders.find_archive(root, key) == target
+    assert folders.is_archived(root, key)
+
+
 def test_reject_keeps_the_file_with_its_reason_and_never_overwrites(root: Path) -> None:
     for folder in ("movies", "shows"):
         (root / folder / "export.zip").write_bytes(folder.encode())

@@ -7,6 +7,18 @@ import pytest
 
 from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.intake.screen import HEAD_BYTES, screen_file, screen_head
+from jobsimport_dagster.sources.exports import (
+    LETTERBOXD_EXPORT,
+    NETFLIX_EXPORT,
+    NETFLIX_EXPORT_FILMS,
+)
+from jobsimport_dagster_tests.export_zips import (
+    letterboxd_zip,
+    netflix_zip,
+    with_encryption_flag,
+    write_zip,
+    zip_bomb,
+)
 
 LIMIT = 10_485_760
 TEMPLATE = b"Title,Year,Watched Date,IMDb ID\r\n"
@@ -60,23 +72,19 @@ def cut_inside_character() -> bytes:
             "movies.csv",
             "The file holds binary data, not CSV text; export it as CSV UTF-8 and drop that.",
         ),
-        # Letterboxd's export is a .zip: say what to take out of it
-        (
-            b"PK\x03\x04",
-            "letterboxd-user-2024.zip",
-            "This is a .zip archive; unzip it and drop the diary.csv inside it instead.",
-        ),
         # a spreadsheet
         (
             b"PK\x03\x04",
             "diary.xlsx",
-            f"Only .csv files can be imported and this is a .xlsx file; {SAVE_AS}",
+            "Only .csv files and export .zip files can be imported and this is a .xlsx file; "
+            f"{SAVE_AS}",
         ),
         # no extension at all
         (
             TEMPLATE + ROW,
             "diary",
-            f"Only .csv files can be imported and this file name has no extension; {SAVE_AS}",
+            "Only .csv files and export .zip files can be imported and this file name has no "
+            f"extension; {SAVE_AS}",
         ),
         # semicolons, as Excel writes CSV in many European locales
         (
@@ -197,3 +205,86 @@ def test_an_unreadable_file_is_rejected_rather_than_failing_every_tick(tmp_path:
     assert rejected.value.reason == (
         "The importer may not read this file; make it readable to others and drop it again."
     )
+
+
+def zip_rejection(path: Path, import_type: str = "movies") -> str:
+    with pytest.raises(FileRejected) as rejected:
+        screen_file(path, import_type=import_type, max_bytes=LIMIT)
+    return rejected.value.reason
+
+
+def test_the_real_exports_zipped_are_accepted(sample_data: Path, tmp_path: Path) -> None:
+    letterboxd = letterboxd_zip(sample_data, tmp_path / "letterboxd-extratone-2024.zip")
+    assert screen_file(letterboxd, import_type="movies", max_bytes=LIMIT) is LETTERBOXD_EXPORT
+    netflix = netflix_zip(sample_data, tmp_path / "netflix-report.zip")
+    assert screen_file(netflix, import_type="shows", max_bytes=LIMIT) is NETFLIX_EXPORT
+    assert screen_file(netflix, import_type="movies", max_bytes=LIMIT) is NETFLIX_EXPORT_FILMS
+    # an export with no ratings, reviews or watched films is still one
+    diary_only = letterboxd_zip(sample_data, tmp_path / "diary-only.zip", members=("diary.csv",))
+    assert screen_file(diary_only, import_type="movies", max_bytes=LIMIT) is LETTERBOXD_EXPORT
+
+
+def test_a_zip_screen_reads_the_directory_and_the_heads_only(
+    sample_data: Path, tmp_path: Path
+) -> None:
+    # A zip bomb of 60 MiB: rejected from the sizes listed, before a byte is inflated.
+    bomb = zip_bomb(tmp_path / "letterboxd.zip", unpacked_bytes=60 * 1024 * 1024)
+    assert bomb.stat().st_size < 1024 * 1024
+    assert zip_rejection(bomb).startswith(
+        "The archive unpacks to 62,914,560 bytes, over the 52,428,800-byte limit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("members", "import_type", "sentence"),
+    [
+        # a member that climbs out of the archive
+        ({"diary.csv": DIARY + b"2024-01-01,Up,2009,https://boxd.it/1,,,,2024-01-01\n",
+          "../../.bashrc": b"x"}, "movies",
+         "The archive holds '../../.bashrc', a path outside the archive, so it is not opened; "
+         "download the export again and drop it as it came."),
+        # an export's CSV that is not what the export holds there
+        ({"diary.csv": TEMPLATE + ROW}, "movies",
+         "In the archive, diary.csv is a movies template file, not what a Letterboxd export "
+         "holds there; unzip it and drop the CSV you want to import instead."),
+        # an export's CSV screened as a dropped CSV is: its own reason, prefixed
+        ({"diary.csv": b"Date;Name;Year\n"}, "movies",
+         "In the archive, diary.csv: The columns are separated by ';' instead of ','; "
+         "save it as CSV UTF-8 (comma delimited) and drop it again."),
+        ({"CONTENT_INTERACTION/ViewingActivity.csv": "Profile Name,Title\nÉ,x\n".encode("latin-1")},
+         "shows",
+         "In the archive, CONTENT_INTERACTION/ViewingActivity.csv: The file is not UTF-8 text "
+         "(byte 0xC9 on line 2); save it as CSV UTF-8 and drop it again."),
+    ],
+)  # fmt: skip
+def test_a_zip_is_rejected_with_one_plain_sentence(
+    tmp_path: Path, members: dict[str, bytes], import_type: str, sentence: str
+) -> None:
+    path = write_zip(tmp_path / "export.zip", members)
+    assert zip_rejection(path, import_type) == sentence
+
+
+def test_an_encrypted_export_is_rejected(sample_data: Path, tmp_path: Path) -> None:
+    path = tmp_path / "letterboxd.zip"
+    path.write_bytes(with_encryption_flag(letterboxd_zip(sample_data, path).read_bytes()))
+    assert zip_rejection(path).startswith("The archive is encrypted ('diary.csv' needs a password)")
+
+
+def test_a_file_named_zip_that_is_not_one_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "diary.zip"
+    path.write_bytes(DIARY + b"2024-01-01,Up,2009,https://boxd.it/1,,,,2024-01-01\n")
+    assert zip_rejection(path) == (
+        "The file is not a zip archive that can be read (File is not a zip file); download the "
+        "export again and drop it as it came, or unzip it and drop the CSV you want to import "
+        "instead."
+    )
+
+
+def test_a_zip_over_the_upload_limit_is_rejected_before_it_is_opened(
+    sample_data: Path, tmp_path: Path
+) -> None:
+    path = letterboxd_zip(sample_data, tmp_path / "letterboxd.zip")
+    size = path.stat().st_size
+    with pytest.raises(FileRejected) as rejected:
+        screen_file(path, import_type="movies", max_bytes=size - 1)
+    assert rejected.value.reason.startswith(f"The file is {size:,} bytes, over the")

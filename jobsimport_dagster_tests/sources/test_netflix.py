@@ -9,6 +9,7 @@ import pytest
 from jobsimport_dagster.sources.base import MAPPED_COLUMNS, VERDICT_COLUMNS, FileScoped
 from jobsimport_dagster.sources.netflix import (
     NETFLIX,
+    NETFLIX_FILMS,
     DateOrder,
     date_problem,
     decide_date_order,
@@ -208,3 +209,36 @@ def test_the_real_history_is_month_first(sample_data: Path) -> None:
     history = sample_data / "netflix" / "netflix_us_NetflixViewingHistory_tsachit.csv"
     frame = pd.read_csv(history, dtype=str, keep_default_na=False)
     assert NETFLIX.for_file(history.name, [frame]).date_order == MDY
+
+
+def test_netflix_films_is_the_same_file_read_as_movies() -> None:
+    assert (NETFLIX_FILMS.name, NETFLIX_FILMS.type) == ("netflix", "movies")
+    assert isinstance(NETFLIX_FILMS, FileScoped)
+    assert "season" not in NETFLIX_FILMS.field_columns
+
+
+def test_in_movies_a_title_that_is_not_an_episode_is_a_film() -> None:
+    adapter = NETFLIX_FILMS.for_file("history.csv", [cells(("x", "10/21/20"))])
+    mapped = adapter.map_frame(
+        cells(
+            ("Hubie Halloween", "10/11/20", ""),
+            ("Titans: Season 1: Hank and\tDawn", "1/19/20", ""),
+            ("Pacific Rim: Uprising", "21/7/20", ""),
+            header=("Title", "Date", "IMDb ID"),
+        )
+    )
+    rows = mapped[["title", "viewing_date", "season", *VERDICT_COLUMNS]].to_dict("records")
+    assert rows == [
+        # a film: its whole title and the date read in the file's order
+        {"title": "Hubie Halloween", "viewing_date": "2020-10-11", "season": "",
+         "verdict": "", "verdict_message": ""},
+        # an episode is no film: skipped, and told where it imports
+        {"title": "Titans: Season 1: Hank and\tDawn", "viewing_date": "1/19/20", "season": "",
+         "verdict": "not_a_viewing",
+         "verdict_message": "'Titans: Season 1: Hank and\\tDawn' is an episode of 'Titans', "
+                            "not a film; drop the file into shows/ to import its episodes."},
+        # a colon in a film's name is no season label; a date the order cannot read fails
+        {"title": "Pacific Rim: Uprising", "viewing_date": "21/7/20", "season": "",
+         "verdict": "invalid_date",
+         "verdict_message": "The date '21/7/20' is not a real month/day/year date."},
+    ]  # fmt: skip

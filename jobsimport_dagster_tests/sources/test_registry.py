@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from jobsimport_dagster.errors import FileRejected
-from jobsimport_dagster.sources import letterboxd, netflix, template
+from jobsimport_dagster.sources import letterboxd, netflix, netflix_activity, template
 from jobsimport_dagster.sources.registry import ADAPTERS, detect_adapter, get_adapter
 from jobsimport_dagster.steps.read import read_header
 
@@ -16,6 +16,10 @@ REVIEWS = [*WATCHED, "Rating", "Rewatch", "Review", "Tags", "Watched Date"]
 MOVIES_TEMPLATE = ["Title", "Year", "Watched Date", "IMDb ID"]
 SHOWS_TEMPLATE = ["Show", "Season", "Started Date", "IMDb ID"]
 NETFLIX = ["Title", "Date"]
+ACTIVITY = [
+    "Profile Name", "Start Time", "Duration", "Attributes", "Title", "Supplemental Video Type",
+    "Device Type", "Bookmark", "Latest Bookmark", "Country",
+]  # fmt: skip
 FAILED_CSV_COLUMNS = ["IMDb ID", "line", "error_code", "error_message"]
 
 
@@ -54,6 +58,14 @@ FAILED_CSV_COLUMNS = ["IMDb ID", "line", "error_code", "error_message"]
         # Netflix's viewing history, and its failed-rows CSV dropped back
         (NETFLIX, "NetflixViewingHistory.csv", "shows", netflix.NETFLIX),
         ([*NETFLIX, *FAILED_CSV_COLUMNS], "x.failed.csv", "shows", netflix.NETFLIX),
+        # in movies/, the same file imports its films
+        (NETFLIX, "NetflixViewingHistory.csv", "movies", netflix.NETFLIX_FILMS),
+        # Netflix's ViewingActivity.csv: episodes in shows/, films in movies/
+        (ACTIVITY, "ViewingActivity.csv", "shows", netflix_activity.NETFLIX_ACTIVITY),
+        (ACTIVITY, "ViewingActivity.csv", "movies", netflix_activity.NETFLIX_ACTIVITY_FILMS),
+        # its failed-rows CSV dropped back
+        ([*ACTIVITY, *FAILED_CSV_COLUMNS], "x.failed.csv", "shows",
+         netflix_activity.NETFLIX_ACTIVITY),
     ],
 )  # fmt: skip
 def test_detect_adapter_picks_the_format(
@@ -107,18 +119,22 @@ def test_detect_adapter_picks_the_format(
         # nothing known at all: each family's minimal header is listed
         (["foo", "bar"], "x.csv", "movies",
          "The header (foo, bar) is not a known movies format; expected a Letterboxd export "
-         "(Date, Name, Year, Letterboxd URI) or the template (Title, Watched Date)."),
-        # Netflix is shows only: in movies/ it is sent to the shows folder
-        (NETFLIX, "NetflixViewingHistory.csv", "movies",
-         "NetflixViewingHistory.csv is a shows file (Netflix viewing history), not movies; "
-         "import it as shows instead (drop it in the shows folder)."),
+         "(Date, Name, Year, Letterboxd URI) or the template (Title, Watched Date) or a Netflix "
+         "viewing history (Title, Date) or a Netflix viewing activity (Profile Name, Start "
+         "Time, Duration, Title, Supplemental Video Type)."),
+        # half of ViewingActivity.csv's header: the missing columns are named
+        (["Profile Name", "Start Time", "Title"], "ViewingActivity.csv", "movies",
+         "The header lacks Duration, Supplemental Video Type, which a Netflix viewing activity "
+         "file needs."),
         # half of Netflix's header
         (["Title", "Started"], "NetflixViewingHistory.csv", "shows",
          "The header lacks Date, which a Netflix viewing history file needs."),
         # nothing known at all, as shows: both shows families are listed
         (["foo", "bar"], "x.csv", "shows",
          "The header (foo, bar) is not a known shows format; expected the template "
-         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date)."),
+         "(Show, Season, Started Date) or a Netflix viewing history (Title, Date) or a Netflix "
+         "viewing activity (Profile Name, Start Time, Duration, Title, Supplemental Video "
+         "Type)."),
         # a repeated column would lose cells
         (["Title", "Title", "Watched Date"], "m.csv", "movies",
          "The header repeats the column Title; keep one of each."),
@@ -150,8 +166,10 @@ def test_get_adapter_finds_a_jobs_source_by_name_and_type() -> None:
     assert get_adapter("template", "movies") is template.MOVIES_TEMPLATE
     for adapter in ADAPTERS:
         assert get_adapter(adapter.name, adapter.type) is adapter
+    # Netflix's files import as movies too (their films)
+    assert get_adapter("netflix", "movies") is netflix.NETFLIX_FILMS
     with pytest.raises(KeyError):
-        get_adapter("netflix", "movies")
+        get_adapter("letterboxd-diary", "shows")
 
 
 def test_adapter_names_are_the_spec_source_tags() -> None:
@@ -163,4 +181,7 @@ def test_adapter_names_are_the_spec_source_tags() -> None:
         ("template", "movies"),
         ("template", "shows"),
         ("netflix", "shows"),
+        ("netflix", "movies"),
+        ("netflix-activity", "shows"),
+        ("netflix-activity", "movies"),
     }

@@ -84,6 +84,25 @@ def test_real_diary_rewatches_are_not_duplicates(sample_data: Path, diary: str) 
     assert in_file_duplicates(diary_keys(sample_data, diary)) == {}
 
 
+def test_in_file_duplicates_of_an_export_zip_keep_each_csvs_lines_apart() -> None:
+    # diary.csv and watched.csv both have a line 2: only a shared key makes a duplicate, and on
+    # one day the CSV first in name order (the diary) keeps it
+    up = movie_dedupe_key("Up", "2024-01-01")
+    rows = [
+        (("diary.csv", 2), up, "2024-01-01"),
+        (("diary.csv", 3), movie_dedupe_key("Heat", "2024-01-02"), "2024-01-02"),
+        (("watched.csv", 2), up, "2024-01-01"),
+        (("watched.csv", 3), movie_dedupe_key("Heat", "2023-05-01"), "2023-05-01"),
+    ]
+    assert in_file_duplicates(rows) == {("watched.csv", 2): ("diary.csv", 2)}
+    # Netflix's activity inside its zip lists the latest first, as the file alone does
+    activity = [(("ViewingActivity.csv", n), up, "2024-01-01") for n in (2, 9, 5)]
+    assert in_file_duplicates(activity, newest_first=True) == {
+        ("ViewingActivity.csv", 2): ("ViewingActivity.csv", 9),
+        ("ViewingActivity.csv", 5): ("ViewingActivity.csv", 9),
+    }
+
+
 def test_real_diary_with_a_repeated_entry(sample_data: Path) -> None:
     # The same diary entry pasted again at the end of the file.
     keys = diary_keys(sample_data, "extratone_diary_2024_crlf.csv")

@@ -14,11 +14,13 @@ from jobsimport_dagster.db.rows import failed_rows, rows_by_status
 from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.models import RowOutcome
 from jobsimport_dagster.sources.base import Adapter
+from jobsimport_dagster.sources.exports import LETTERBOXD_EXPORT
 from jobsimport_dagster.sources.letterboxd import DIARY
 from jobsimport_dagster.sources.netflix import NETFLIX
 from jobsimport_dagster.sources.template import MOVIES_TEMPLATE, SHOWS_TEMPLATE
 from jobsimport_dagster.steps.export import run_export
 from jobsimport_dagster.steps.validate import check_file, run_validate
+from jobsimport_dagster_tests.export_zips import LETTERBOXD_FOLDER, letterboxd_zip, write_zip
 
 TODAY = date(2025, 1, 1)
 MOVIES = "Title,Year,Watched Date,IMDb ID"
@@ -478,3 +480,77 @@ def test_the_real_netflix_history_maps_every_line(sample_data: Path) -> None:
     assert checked.failed_lines() == []
     assert {o.code for o in checked.outcomes.values()} == {RowCode.NOT_A_SHOW}
     assert len(checked.outcomes) == 73
+
+
+def test_run_validate_stores_each_csv_of_an_export_zip_with_its_own_lines(
+    engine: sa.Engine, sample_data: Path, tmp_path: Path
+) -> None:
+    export = sample_data / LETTERBOXD_FOLDER
+    diary = (export / "diary.csv").read_bytes()
+    # a bad date on the watched.csv line of a film with no diary entry
+    watched = (
+        b"Date,Name,Year,Letterboxd URI\r\n"
+        b"2017-12-15,La La Land,2016,https://boxd.it/a5fa\r\n"
+        b"2017-13-40,Pulp Fiction,1994,https://boxd.it/29Pq\r\n"
+    )
+    path = write_zip(tmp_path / "export.zip", {"diary.csv": diary, "watched.csv": watched})
+    with engine.begin() as conn:
+        job_id = new_job(conn, "letterboxd-export", file_name="export.zip")
+        summary = run_validate(
+            conn, job_id=job_id, path=path, adapter=LETTERBOXD_EXPORT, today=TODAY
+        )
+        exported, failed = run_export(
+            conn, job_id=job_id, archive=path, upload_root=tmp_path, partition_key="k"
+        )
+        rows = rows_by_status(conn, job_id, list(RowStatus))
+    assert summary.rows_in == 317 + 2
+    assert summary.extra == {"source": "letterboxd-export", "rows_added": 319}
+    # each CSV's lines count from its own header; the diary's rows come first
+    assert [(r.source_file, r.row_number) for r in rows][:2] == [("diary.csv", 2), ("diary.csv", 3)]
+    assert [(r.line, r.status, r.error_code) for r in rows][-2:] == [
+        ("watched.csv:2", "pending", None),
+        ("watched.csv:3", "failed", "invalid_date"),
+    ]
+    # the failed-rows CSV names the CSV and line, in the columns the rows came with
+    assert [(f.line, f.code) for f in failed] == [("watched.csv:3", "invalid_date")]
+    assert exported is not None
+    with exported.open(encoding="utf-8", newline="") as handle:
+        (exported_row,) = csv.DictReader(handle)
+    assert exported_row == {
+        "Date": "2017-13-40",
+        "Name": "Pulp Fiction",
+        "Year": "1994",
+        "Letterboxd URI": "https://boxd.it/29Pq",
+        "IMDb ID": "",
+        "line": "watched.csv:3",
+        "error_code": "invalid_date",
+        "error_message": "The date '2017-13-40' is not a real date in YYYY-MM-DD form.",
+    }
+
+
+def test_a_watched_film_of_the_diary_keeps_its_seed_for_a_run_that_keeps_duplicates(
+    engine: sa.Engine, sample_data: Path, tmp_path: Path
+) -> None:
+    path = letterboxd_zip(sample_data, tmp_path / "x.zip", members=("diary.csv", "watched.csv"))
+    with engine.begin() as conn:
+        job_id = new_job(conn, "letterboxd-export", file_name="x.zip")
+        run_validate(conn, job_id=job_id, path=path, adapter=LETTERBOXD_EXPORT, today=TODAY)
+        skipped = rows_by_status(conn, job_id, [RowStatus.SKIPPED])
+    assert len(skipped) == 293
+    assert {(r.source_file, r.error_code) for r in skipped} == {
+        ("watched.csv", "duplicate_in_file")
+    }
+    assert all(r.normalized_payload and r.dedupe_key for r in skipped)
+
+
+def test_a_zip_damaged_past_the_screened_heads_rejects_the_file(
+    engine: sa.Engine, sample_data: Path, tmp_path: Path
+) -> None:
+    path = letterboxd_zip(sample_data, tmp_path / "x.zip", members=("diary.csv",))
+    data = bytearray(path.read_bytes())
+    data[200] ^= 0xFF  # a byte of diary.csv's compressed data: its CRC no longer matches
+    path.write_bytes(bytes(data))
+    with engine.begin() as conn, pytest.raises(FileRejected) as rejected:
+        job_id = new_job(conn, "letterboxd-export", file_name="x.zip")
+        run_validate(conn, job_id=job_id, path=path, adapter=LETTERBOXD_EXPORT, today=TODAY)
+    assert rejected.value.reason.startswith("The archive cannot be read (")

@@ -66,9 +66,11 @@ def _failed_table(failed: list[FailedRow]) -> dg.MetadataValue:
         )
         for row in failed[:FAILED_ROWS_SHOWN]
     ]
+    # A row of an export zip's CSV is on a line like `diary.csv:12`.
+    plain = all(isinstance(row.line, int) for row in failed[:FAILED_ROWS_SHOWN])
     schema = dg.TableSchema(
         columns=[
-            dg.TableColumn("line", "int"),
+            dg.TableColumn("line", "int" if plain else "string"),
             dg.TableColumn("title", "string"),
             dg.TableColumn("code", "string"),
             dg.TableColumn("message", "string"),

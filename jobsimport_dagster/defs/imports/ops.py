@@ -49,13 +49,17 @@ def validate_rows(
     context: dg.OpExecutionContext,
     database: DatabaseResource,
     upload_folder: UploadFolderResource,
+    pipeline: PipelineResource,
 ) -> None:
     """Validate: parse the archived file, check every row (pandera), normalize the valid ones
     and store them all with their outcomes."""
     key = context.partition_key
     with _stopping_cleanly(context, database):
         summary = import_pipeline.validate_import(
-            database.get_engine(), partition_key=key, archive=upload_folder.archive_path(key)
+            database.get_engine(),
+            partition_key=key,
+            archive=upload_folder.archive_path(key),
+            netflix_profiles=pipeline.netflix_profiles,
         )
     context.add_output_metadata(step_metadata(summary))
     context.log.info(f"validated {summary.rows_in} rows: {summary.counts}")

@@ -130,7 +130,7 @@ def _archive_left_behind(
     context: dg.SensorEvaluationContext, root: Path, job: jobs.ImportJob
 ) -> None:
     """Finish the move of a file whose tick died between committing its row and archiving it."""
-    if folders.archive_path(root, job.partition_key).exists():
+    if folders.is_archived(root, job.partition_key):
         return
     source = folders.source_path(root, watched_folder(job.type, job.dry_run), job.file_name)
     if source.is_file() and folders.hash_file(source).sha256 == job.file_sha256:
@@ -206,9 +206,7 @@ def _free_key(conn: sa.Connection, root: Path, base: str) -> str:
     used: set[str] = set()
     while True:
         key = first_free_key(base, used)
-        if not jobs.existing_partition_keys(conn, [key]) and not (
-            folders.archive_path(root, key).exists()
-        ):
+        if not jobs.existing_partition_keys(conn, [key]) and not folders.is_archived(root, key):
             return key
         used.add(key)
 
