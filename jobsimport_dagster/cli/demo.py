@@ -89,7 +89,7 @@ def demo_command(host: str, port: int) -> None:
         click.echo(f"demo: stand-ins at {urls}; sample dropped into {target}")
         click.echo(f"Dagster UI on http://{host}:{port}")
         with recorded_server(settings, host=host, port=port):
-            code = serve(env, host=host, port=port, ui_token=settings.ui_token)
+            code = serve(env, settings, host=host, port=port)
     finally:
         standins.terminate()
         standins.wait()

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from jobsimport_dagster.codes import JobStatus, RowStatus
+from jobsimport_dagster.db.row_list import fold_text, folded, like_pattern
 from jobsimport_dagster.db.tables import import_job_events, import_jobs, import_rows
 
 
@@ -104,6 +105,46 @@ def list_jobs(
     if status is not None:
         query = query.where(import_jobs.c.status == status)
     return [_job(r) for r in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """A page of imports, newest first, and how many match in all."""
+
+    jobs: list[ImportJob]
+    total: int
+
+
+def find_jobs(
+    conn: sa.Connection,
+    *,
+    status: str | None = None,
+    import_type: str | None = None,
+    file_search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> JobPage:
+    """Imports filtered by status and type and searched by file name (case and accents
+    ignored, as the rows search), newest first: the console's list of imports."""
+    conditions = []
+    if status:
+        conditions.append(import_jobs.c.status == status)
+    if import_type:
+        conditions.append(import_jobs.c.type == import_type)
+    if file_search and file_search.strip():
+        pattern = like_pattern(fold_text(file_search.strip()))
+        conditions.append(folded(import_jobs.c.file_name).like(pattern, escape="\\"))
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(import_jobs).where(*conditions)
+    ).scalar_one()
+    query = (
+        sa.select(import_jobs)
+        .where(*conditions)
+        .order_by(import_jobs.c.created_at.desc(), import_jobs.c.partition_key.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return JobPage([_job(r) for r in conn.execute(query)], total)
 
 
 def existing_partition_keys(conn: sa.Connection, candidates: list[str]) -> set[str]:
