@@ -350,7 +350,7 @@ class Console:
         runs, runs_note = self._latest_runs([key])
         run = runs.get(key)
         csv_path = failed_csv_path(self.config.upload_dir, key)
-        folder = watched_folder(job.type, dry_run=False).path
+        folder = self.config.upload_dir / watched_folder(job.type, dry_run=False).path
         return self.templates.TemplateResponse(
             request,
             "import.html",
