@@ -129,18 +129,20 @@ def list_rows(
     if query.code:
         conditions.append(import_rows.c.error_code == query.code)
     if query.search and query.search.strip():
-        # Titles are matched in `row_titles` (folded when stored, read by an index-only
-        # scan); codes are lower-case ASCII already, so they match as they are.
+        # Lines whose title (folded when stored, in `row_titles`) or code matches: each read
+        # by an index-only scan, so no row's payload is read or folded per search. Codes are
+        # lower-case ASCII already, so they match as they are.
         pattern = like_pattern(fold_text(query.search.strip()))
-        titled = sa.select(row_titles.c.row_id).where(
-            row_titles.c.job_id == job_id, row_titles.c.title.like(pattern, escape="\\")
+        matching = sa.union(
+            sa.select(row_titles.c.row_number).where(
+                row_titles.c.job_id == job_id, row_titles.c.title.like(pattern, escape="\\")
+            ),
+            sa.select(import_rows.c.row_number).where(
+                import_rows.c.job_id == job_id,
+                import_rows.c.error_code.like(pattern, escape="\\"),
+            ),
         )
-        conditions.append(
-            sa.or_(
-                import_rows.c.id.in_(titled),
-                sa.func.coalesce(import_rows.c.error_code, "").like(pattern, escape="\\"),
-            )
-        )
+        conditions.append(import_rows.c.row_number.in_(matching))
     total = conn.execute(
         sa.select(sa.func.count()).select_from(import_rows).where(*conditions)
     ).scalar_one()

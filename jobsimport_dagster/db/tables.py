@@ -79,7 +79,9 @@ import_rows = sa.Table(
         postgresql_where=sa.text("status = 'success'"),
     ),
     sa.Index("import_rows_job_id_status", "job_id", "status"),
-    sa.Index("import_rows_job_id_error_code", "job_id", "error_code"),
+    sa.Index(
+        "import_rows_job_id_error_code", "job_id", "error_code", postgresql_include=["row_number"]
+    ),
 )
 
 # Each row's title as the rows search compares it (`row_list.fold_text`), written by the

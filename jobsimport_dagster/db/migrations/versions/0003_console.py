@@ -93,7 +93,11 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     op.create_index(
-        "import_rows_job_id_error_code", "import_rows", ["job_id", "error_code"], schema=SCHEMA
+        "import_rows_job_id_error_code",
+        "import_rows",
+        ["job_id", "error_code"],
+        postgresql_include=["row_number"],
+        schema=SCHEMA,
     )
     op.execute(FOLD_FUNCTION)
     op.execute(
