@@ -84,26 +84,15 @@ import_rows = sa.Table(
     ),
 )
 
-# Each row's title as the rows search compares it (`row_list.fold_text`), written by the
-# trigger `import_rows_titles` when rows are inserted (migration 0003): read, never written.
+# Each row's title as the rows search compares it (`row_list.fold_text`), by job and line,
+# kept by the triggers `import_rows_titles` and `import_rows_titles_gone` (migration 0003):
+# read, never written. Its primary key includes `title`, for index-only scans.
 row_titles = sa.Table(
     "row_titles",
     metadata,
-    sa.Column(
-        "row_id",
-        UUID(as_uuid=True),
-        sa.ForeignKey(import_rows.c.id, ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column(
-        "job_id",
-        UUID(as_uuid=True),
-        sa.ForeignKey(import_jobs.c.id, ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column("row_number", sa.Integer, nullable=False),
+    sa.Column("job_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("row_number", sa.Integer, primary_key=True),
     sa.Column("title", sa.Text, nullable=False),
-    sa.Index("row_titles_job_id_row_number", "job_id", "row_number", postgresql_include=["title"]),
 )
 
 import_job_events = sa.Table(

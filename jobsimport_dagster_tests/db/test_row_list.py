@@ -242,3 +242,12 @@ def test_rows_copied_in_bulk_get_their_titles_too(engine: sa.Engine) -> None:
         insert_rows(conn, job_id, [batch(2, "Borgen"), batch(3, "Ørnen")])
     assert _stored_titles(engine, job_id) == {2: "borgen season 2", 3: "ornen season 2"}
     assert [r.line for r in _page(engine, job_id, "shows", search="ØRNEN").rows] == [3]
+
+
+def test_row_titles_go_with_their_rows(engine: sa.Engine, movies: uuid.UUID) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.delete(import_rows).where(import_rows.c.row_number == 3))
+    assert set(_stored_titles(engine, movies)) == {2, 4, 5}
+    with engine.begin() as conn:
+        conn.execute(sa.delete(jobs.import_jobs).where(jobs.import_jobs.c.id == movies))
+    assert _stored_titles(engine, movies) == {}
