@@ -292,7 +292,7 @@ class Console:
     def api_imports(self, request: Request) -> JSONResponse:
         limit = _int(request.query_params.get("limit"), PAGE_SIZE, low=1, high=API_MAX_LIMIT)
         page, _filters = self._job_page(request, limit=limit)
-        runs, _note = self._latest_runs([j.partition_key for j in page.jobs] or None)
+        runs, _note = self._latest_runs(None)
         return JSONResponse(
             {
                 "imports": [import_dict(j, runs.get(j.partition_key)) for j in page.jobs],
