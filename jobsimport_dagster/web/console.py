@@ -96,6 +96,8 @@ def upload_name(sent: str | None) -> tuple[str, str | None]:
     under its last part (so nothing sent is lost) and refused with the reason.
     """
     sent = (sent or "").replace("\0", "")
+    if not sent:
+        return "upload", "The file was sent without a name; send it under a name ending .csv."
     last = PurePosixPath(sent.replace("\\", "/")).name
     kept = last if last not in ("", ".", "..") else "upload"
     if kept != sent:

@@ -25,7 +25,7 @@ from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.db import jobs, uploads
 from jobsimport_dagster.db.tables import import_rows
 from jobsimport_dagster.intake.screen import screen_file
-from jobsimport_dagster.web.console import ConsoleConfig, console_routes
+from jobsimport_dagster.web.console import ConsoleConfig, as_flag, console_routes, upload_name
 from jobsimport_dagster_tests.e2e.conftest import free_port
 
 MAX_BYTES = 200_000
@@ -314,6 +314,39 @@ def test_an_upload_name_that_would_leave_the_folder_is_refused(
     assert kept.with_name(kept.name + ".error.txt").read_text().strip()
     assert watched_files(root) == []
     assert not (tmp_path / "escape.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept", "refused"),
+    [
+        ("diary.csv", "diary.csv", False),
+        ("Amélie & co.csv", "Amélie & co.csv", False),  # any plain name, spaces and all
+        ("../diary.csv", "diary.csv", True),  # climbs out
+        ("C:\\Users\\me\\diary.csv", "diary.csv", True),  # a Windows path
+        ("/etc/passwd", "passwd", True),  # an absolute path
+        ("..", "upload", True),  # nothing of it is a name
+        ("", "upload", True),  # no name at all
+        ("diary.csv.part", "diary.csv.part", True),  # the sensor would wait for it forever
+        (".diary.csv", ".diary.csv", True),  # hidden: the sensor never looks at it
+    ],
+)
+def test_upload_name(sent: str, kept: str, refused: bool) -> None:
+    name, reason = upload_name(sent)
+    assert (name, reason is not None) == (kept, refused)
+
+
+@pytest.mark.parametrize(
+    ("values", "default", "expected"),
+    [
+        ([], True, True),  # a script that leaves skip_duplicates out keeps the default
+        ([], False, False),
+        (["false"], True, False),  # the form's hidden field alone: the box was unticked
+        (["false", "true"], False, True),  # hidden field, then the ticked box
+        (["on"], False, True),  # a plain HTML checkbox
+    ],
+)
+def test_as_flag(values: list[str], default: bool, expected: bool) -> None:
+    assert as_flag(values, default=default) is expected
 
 
 def test_a_cross_site_upload_is_refused_unread(console: Console, root: Path) -> None:
