@@ -361,6 +361,8 @@ def test_tick_result_requests_each_import_by_its_key() -> None:
     )
     assert accepted.metadata["status"].value == "queued"
     assert accepted.metadata["file"].value == "x.csv"
+    # It links to the import's page in the console, served on the UI's own port.
+    assert accepted.metadata["console"] == dg.MetadataValue.url(f"/imports/{job.partition_key}")
     empty = tick_result([], cursor="{}")
     assert (empty.run_requests, empty.dynamic_partitions_requests) == ([], [])
     assert empty.asset_events == []
