@@ -237,6 +237,27 @@ def add_event(
     )
 
 
+@dataclass(frozen=True)
+class JobEvent:
+    created_at: datetime
+    level: str
+    message: str
+
+
+def recent_events(conn: sa.Connection, job_id: uuid.UUID, *, limit: int = 5) -> list[JobEvent]:
+    """The import's newest lifecycle events first: what a user reads to learn why a run
+    stopped (messages name rows by line, title and code only, never a secret)."""
+    query = (
+        sa.select(
+            import_job_events.c.created_at, import_job_events.c.level, import_job_events.c.message
+        )
+        .where(import_job_events.c.job_id == job_id)
+        .order_by(import_job_events.c.id.desc())
+        .limit(limit)
+    )
+    return [JobEvent(*row) for row in conn.execute(query)]
+
+
 def jobs_with_failed_rows(conn: sa.Connection) -> list[dict[str, Any]]:
     """Partition keys and failed counts of imports that have failed rows, newest first."""
     query = (

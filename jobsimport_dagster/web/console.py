@@ -58,6 +58,7 @@ INCOMING = ".incoming"
 FINISHED_RUN_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 LIVE_JOB_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
 REJECTIONS_SHOWN = 5
+EVENTS_SHOWN = 5
 CHUNK = 1024 * 1024
 
 
@@ -349,6 +350,7 @@ class Console:
         with self.engine.connect() as conn:
             job = self._job(conn, key)
             rows = list_rows(conn, job_id=job.id, import_type=job.type, query=query)
+            events = jobs.recent_events(conn, job.id, limit=EVENTS_SHOWN)
         runs, runs_note = self._latest_runs([key])
         run = runs.get(key)
         csv_path = failed_csv_path(self.config.upload_dir, key)
@@ -364,6 +366,7 @@ class Console:
                 "can_retry": run is not None and run.status in RETRYABLE_RUN_STATUSES,
                 "links": dagster_links(key, run),
                 "rows": rows,
+                "events": events,
                 "query": query,
                 "statuses": ROW_STATUSES,
                 "codes": ROW_CODES,

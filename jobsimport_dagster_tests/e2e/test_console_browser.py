@@ -168,6 +168,8 @@ def test_the_console_from_upload_to_retry(
             finally:
                 catalogue.set_faults(Faults())
             assert system.job(retry_key).status == "failed"
+            # The page says why: the run's reason names the variable to set.
+            assert "ASHISHDOTME_TOKEN" in page.locator("details.events").inner_text()
             _shot(page, "import-retry")
             before = system.client().latest_runs(partition_keys=[retry_key])[retry_key]
             page.click("#retry")

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from starlette.applications import Starlette
 
 from jobsimport_dagster.cli import main
-from jobsimport_dagster.codes import RowStatus
+from jobsimport_dagster.codes import JobStatus, RowStatus
 from jobsimport_dagster.db import jobs, uploads
 from jobsimport_dagster.db.tables import import_rows
 from jobsimport_dagster.intake.screen import screen_file
@@ -210,6 +210,20 @@ def test_pages_show_imports_rows_and_filters(console: Console, engine: sa.Engine
     assert "Amélie" not in page and "Ælita" not in page
     assert f"/assets/import_results?view=partitions&amp;partition={key}" in page
     assert console.get("/imports/movies-nope").status_code == 404
+
+
+def test_the_import_page_tells_why_a_run_stopped(console: Console, engine: sa.Engine) -> None:
+    key = "movies-20250101T000000-diary-00000000"
+    job_id = _import(engine, key, rows=ROWS)
+    with engine.begin() as conn:
+        jobs.add_event(conn, job_id, "accepted movies/diary.csv as template")
+        jobs.add_event(conn, job_id, "The catalogue refused ASHISHDOTME_TOKEN.", level="error")
+        jobs.set_status(conn, job_id, JobStatus.FAILED)
+    page = console.get(f"/imports/{key}").text
+    events = page.split("Latest events", 1)[1]
+    # Newest first, opened on a failed import.
+    assert events.index("refused ASHISHDOTME_TOKEN") < events.index("accepted movies/diary.csv")
+    assert '<details class="events" open>' in page
 
 
 def test_failed_csv_downloads_the_import_file(
