@@ -28,6 +28,7 @@ from jobsimport_dagster.defs.imports.recovery import fail_orphaned_runs_of_insta
 from jobsimport_dagster.intake.folders import ensure_tree
 from jobsimport_dagster.settings import Settings
 from jobsimport_dagster.web.app import dagster_web_app
+from jobsimport_dagster.web.console import ConsoleConfig
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -150,14 +151,31 @@ def _wait_for_socket(
     raise RuntimeError(f"the code server did not listen within {CODE_SERVER_START_SECONDS:.0f} s")
 
 
-def serve(env: SystemEnvironment, *, host: str, port: int, ui_token: str | None = None) -> int:
-    """Serve Dagster's web app in this process (behind the token gate when `ui_token` is set)
-    and run one code server and the daemon beside it, until one of them stops or we are told
-    to (0) or not (1).
+def own_url(host: str, port: int) -> str:
+    """Where this process reaches the server it runs (for the console's GraphQL calls): the
+    loopback address when it listens on every address."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(env: SystemEnvironment, settings: Settings, *, host: str, port: int) -> int:
+    """Serve Dagster's web app and the import console in this process (behind the token gate
+    when JOBSIMPORT_UI_TOKEN is set) and run one code server and the daemon beside it, until
+    one of them stops or we are told to (0) or not (1).
 
     Stopping leaves no process behind, runs in flight included (see `stop_processes`); a run
     stopped so is marked failed by its worker, or else at the next start.
     """
+    ui_token = settings.ui_token
+    console = ConsoleConfig(
+        database_url=env.database_url,
+        upload_dir=env.upload_dir,
+        max_upload_bytes=settings.max_upload_bytes,
+        sensor_interval=settings.sensor_interval,
+        graphql_url=own_url(host, port),
+        ui_token=ui_token,
+    )
     if not ui_token and host not in LOOPBACK_HOSTS:
         sys.stderr.write(
             f"warning: serving the UI on {host} without JOBSIMPORT_UI_TOKEN: anyone who can "
@@ -175,7 +193,7 @@ def serve(env: SystemEnvironment, *, host: str, port: int, ui_token: str | None 
                 cwd=env.project_root,
             )
             try:
-                with dagster_web_app(workspace, ui_token=ui_token) as app:
+                with dagster_web_app(workspace, console, ui_token=ui_token) as app:
                     server = uvicorn.Server(
                         uvicorn.Config(
                             app,

@@ -88,8 +88,9 @@ def demo_command(host: str, port: int) -> None:
         os.replace(target.with_name(f".{target.name}.part"), target)
         click.echo(f"demo: stand-ins at {urls}; sample dropped into {target}")
         click.echo(f"Dagster UI on http://{host}:{port}")
+        click.echo(f"Import console on http://{host}:{port}/imports  (upload: /upload)")
         with recorded_server(settings, host=host, port=port):
-            code = serve(env, host=host, port=port, ui_token=settings.ui_token)
+            code = serve(env, settings, host=host, port=port)
     finally:
         standins.terminate()
         standins.wait()

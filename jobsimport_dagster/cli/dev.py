@@ -17,6 +17,7 @@ def dev_command(host: str, port: int) -> None:
     if failed:
         click.echo(f"marked {len(failed)} run(s) left STARTED by a dead process as failed")
     click.echo(f"Dagster UI on http://{host}:{port}  (uploads: {env.upload_dir})")
+    click.echo(f"Import console on http://{host}:{port}/imports  (upload: /upload)")
     with recorded_server(settings, host=host, port=port):
-        code = serve(env, host=host, port=port, ui_token=settings.ui_token)
+        code = serve(env, settings, host=host, port=port)
     raise SystemExit(code)

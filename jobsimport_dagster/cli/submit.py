@@ -3,7 +3,6 @@
 import os
 import secrets
 import shutil
-from itertools import chain, count
 from pathlib import Path
 
 import click
@@ -21,23 +20,18 @@ from jobsimport_dagster.cli.validate import (
 )
 from jobsimport_dagster.clients.dagster_graphql import DagsterGraphQLClient
 from jobsimport_dagster.errors import DagsterApiError, FileRejected
+from jobsimport_dagster.intake.folders import place_new
 from jobsimport_dagster.settings import Settings
 
 SENSOR_CHECK_TIMEOUT_SECONDS = 5
-
-
-def free_name(folder: Path, name: str) -> Path:
-    """`name` in `folder`, or `<stem>-2<suffix>`, `-3`… when taken: a submit never overwrites."""
-    stem, suffix = Path(name).stem, Path(name).suffix
-    names = chain([name], (f"{stem}-{n}{suffix}" for n in count(2)))
-    return next(folder / n for n in names if not (folder / n).exists())
 
 
 def copy_into(source: Path, folder: Path) -> Path:
     """Copy the file into `folder` atomically and return where it landed.
 
     The bytes go to a hidden `.<name>.<random>.part` file, which the sensor ignores, and are
-    renamed into place in one step, so the sensor never sees a half-written file. The file is
+    placed under the first free name in one step (`place_new`: `-2`, `-3`… when taken), so
+    the sensor never sees a half-written file and nothing is overwritten. The file is
     created with mode 0666 less the umask (0644 usually), as any file the user copies.
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,12 +40,10 @@ def copy_into(source: Path, folder: Path) -> Path:
     try:
         with os.fdopen(handle, "wb") as part_file, source.open("rb") as source_file:
             shutil.copyfileobj(source_file, part_file)
-        target = free_name(folder, source.name)
-        os.replace(part, target)
+        return place_new(part, folder, source.name)
     except BaseException:
         part.unlink(missing_ok=True)
         raise
-    return target
 
 
 def sensor_status(record: ServerRecord, settings: Settings) -> str | None:

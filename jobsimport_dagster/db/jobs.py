@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from jobsimport_dagster.codes import JobStatus, RowStatus
+from jobsimport_dagster.db.row_list import fold_text, folded, like_pattern
 from jobsimport_dagster.db.tables import import_job_events, import_jobs, import_rows
 
 
@@ -106,6 +107,46 @@ def list_jobs(
     return [_job(r) for r in conn.execute(query)]
 
 
+@dataclass(frozen=True)
+class JobPage:
+    """A page of imports, newest first, and how many match in all."""
+
+    jobs: list[ImportJob]
+    total: int
+
+
+def find_jobs(
+    conn: sa.Connection,
+    *,
+    status: str | None = None,
+    import_type: str | None = None,
+    file_search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> JobPage:
+    """Imports filtered by status and type and searched by file name (case and accents
+    ignored, as the rows search), newest first: the console's list of imports."""
+    conditions = []
+    if status:
+        conditions.append(import_jobs.c.status == status)
+    if import_type:
+        conditions.append(import_jobs.c.type == import_type)
+    if file_search and file_search.strip():
+        pattern = like_pattern(fold_text(file_search.strip()))
+        conditions.append(folded(import_jobs.c.file_name).like(pattern, escape="\\"))
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(import_jobs).where(*conditions)
+    ).scalar_one()
+    query = (
+        sa.select(import_jobs)
+        .where(*conditions)
+        .order_by(import_jobs.c.created_at.desc(), import_jobs.c.partition_key.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return JobPage([_job(r) for r in conn.execute(query)], total)
+
+
 def existing_partition_keys(conn: sa.Connection, candidates: list[str]) -> set[str]:
     """Which of these keys are already taken (the sensor appends -2, -3… on a clash)."""
     if not candidates:
@@ -194,6 +235,27 @@ def add_event(
             job_id=job_id, level=level, message=message, meta=meta or {}
         )
     )
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    created_at: datetime
+    level: str
+    message: str
+
+
+def recent_events(conn: sa.Connection, job_id: uuid.UUID, *, limit: int = 5) -> list[JobEvent]:
+    """The import's newest lifecycle events first: what a user reads to learn why a run
+    stopped (messages name rows by line, title and code only, never a secret)."""
+    query = (
+        sa.select(
+            import_job_events.c.created_at, import_job_events.c.level, import_job_events.c.message
+        )
+        .where(import_job_events.c.job_id == job_id)
+        .order_by(import_job_events.c.id.desc())
+        .limit(limit)
+    )
+    return [JobEvent(*row) for row in conn.execute(query)]
 
 
 def jobs_with_failed_rows(conn: sa.Connection) -> list[dict[str, Any]]:

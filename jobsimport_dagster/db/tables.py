@@ -84,6 +84,21 @@ import_rows = sa.Table(
         postgresql_where=sa.text("status = 'success'"),
     ),
     sa.Index("import_rows_job_id_status", "job_id", "status"),
+    sa.Index(
+        "import_rows_job_id_error_code", "job_id", "error_code", postgresql_include=["row_number"]
+    ),
+)
+
+# Each row's title as the rows search compares it (`row_list.fold_text`), by job and line,
+# kept by the triggers `import_rows_titles` and `import_rows_titles_gone` (migration 0004):
+# read, never written. Its primary key includes `title`, for index-only scans.
+row_titles = sa.Table(
+    "row_titles",
+    metadata,
+    sa.Column("job_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("source_file", sa.Text, primary_key=True),
+    sa.Column("row_number", sa.Integer, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
 )
 
 import_job_events = sa.Table(
@@ -140,4 +155,24 @@ viewing_claims = sa.Table(
     ),
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Index("viewing_claims_row_id", "row_id"),
+)
+
+# A file sent from the console, until `upload_sensor` takes it: what it asks for beyond what
+# its folder says, then the import it became.
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=_uuid),
+    sa.Column("folder", sa.Text, nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("file_sha256", sa.Text, nullable=False),
+    sa.Column("skip_duplicates", sa.Boolean, nullable=False),
+    sa.Column("partition_key", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.Index(
+        "uploads_waiting",
+        "folder",
+        "file_name",
+        postgresql_where=sa.text("partition_key IS NULL"),
+    ),
 )

@@ -6,6 +6,7 @@ import pwd
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, count
 from pathlib import Path
 
 from jobsimport_dagster.intake.keys import utc_stamp
@@ -112,6 +113,26 @@ def owner_name(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return str(uid)
+
+
+def place_new(staged: Path, folder: Path, name: str) -> Path:
+    """Put a complete file into `folder` as `name`, or `<stem>-2<suffix>`, `-3`… when that is
+    taken, and return where it landed.
+
+    A hard link under the first free name (which fails rather than overwrite, however many
+    writers race), then the staged name removed: the folder shows the whole file or nothing.
+    `staged` must be on the same file system (a hidden `.part` file beside it, say).
+    """
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for candidate in chain([name], (f"{stem}-{n}{suffix}" for n in count(2))):
+        target = folder / candidate
+        try:
+            os.link(staged, target)
+        except FileExistsError:
+            continue
+        staged.unlink()
+        return target
+    raise AssertionError("unreachable: the names never run out")
 
 
 def archive(root: Path, source: Path, partition_key: str) -> Path:

@@ -1,4 +1,5 @@
-"""Dagster's own web app (UI + `/graphql`, websocket included), built in this process."""
+"""Dagster's own web app (UI + `/graphql`, websocket included) with the import console in front
+of it, built in this process."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +13,11 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster_webserver.app import create_app_from_workspace_process_context
 from dagster_webserver.version import __version__
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from starlette.types import ASGIApp
 
+from jobsimport_dagster.web.console import ConsoleConfig, console_routes
 from jobsimport_dagster.web.gate import TokenGate
 
 # dagster-webserver's defaults for a long-running server's storage connections.
@@ -23,9 +27,13 @@ POOL_MAX_OVERFLOW = 20
 
 
 @contextmanager
-def dagster_web_app(workspace_file: Path, *, ui_token: str | None) -> Iterator[ASGIApp]:
-    """The app for the instance in DAGSTER_HOME and the code locations of `workspace_file`,
-    wrapped in the token gate when a token is set. Leaving stops the code server it started."""
+def dagster_web_app(
+    workspace_file: Path, console: ConsoleConfig, *, ui_token: str | None
+) -> Iterator[ASGIApp]:
+    """The app for the instance in DAGSTER_HOME and the code locations of `workspace_file`:
+    the console's paths (`/imports`, `/upload`, `/api/imports`…) first, every other path to
+    Dagster's app, the whole wrapped in the token gate when a token is set. Leaving stops the
+    code server it started."""
     with dg.DagsterInstance.get() as instance:
         instance.optimize_for_webserver(
             statement_timeout=STATEMENT_TIMEOUT_MS,
@@ -36,5 +44,6 @@ def dagster_web_app(workspace_file: Path, *, ui_token: str | None) -> Iterator[A
         with WorkspaceProcessContext(
             instance, workspace_load_target=target, version=__version__
         ) as context:
-            app = create_app_from_workspace_process_context(context)
+            dagster = create_app_from_workspace_process_context(context)
+            app = Starlette(routes=[*console_routes(console), Mount("/", app=dagster)])
             yield TokenGate(app, ui_token) if ui_token else app

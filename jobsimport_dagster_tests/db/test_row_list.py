@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.db import jobs
 from jobsimport_dagster.db.row_list import RowQuery, fold_text, folded, list_rows
-from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.db.rows import RowBatch, insert_rows, json_text
+from jobsimport_dagster.db.tables import import_rows, row_titles
 
 
 @pytest.mark.parametrize(
@@ -195,3 +196,88 @@ def test_page_as_dict_is_rows_and_total(engine: sa.Engine, movies: uuid.UUID) ->
         "line", "status", "error_code", "error_message", "title", "year", "viewing_date",
         "imdb_id", "target_record_id",
     ]  # fmt: skip
+
+
+def _stored_titles(engine: sa.Engine, job_id: uuid.UUID) -> dict[int, str]:
+    with engine.connect() as conn:
+        query = sa.select(row_titles.c.row_number, row_titles.c.title).where(
+            row_titles.c.job_id == job_id
+        )
+        return dict(conn.execute(query).all())
+
+
+def test_row_titles_hold_each_title_folded_as_search_compares_it(
+    engine: sa.Engine, movies: uuid.UUID
+) -> None:
+    # The migration's trigger writes the title the listing shows, folded by the SQL function
+    # that twins `fold_text`: a search reads them instead of folding every payload.
+    listed = {r.line: fold_text(r.title or "") for r in _page(engine, movies, limit=100).rows}
+    assert _stored_titles(engine, movies) == listed == {
+        2: "amelie", 3: "heat", 4: "nowhere man", 5: "ecole 100%",
+    }  # fmt: skip
+    latin = "".join(map(chr, [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]))
+    with engine.connect() as conn:
+        stored_fold = sa.func.jobsimport.fold_text(sa.literal(latin))
+        assert conn.execute(sa.select(stored_fold)).scalar_one() == fold_text(latin)
+
+
+def test_rows_copied_in_bulk_get_their_titles_too(engine: sa.Engine) -> None:
+    # Validation writes rows with COPY, first straight into the table, on a re-run through a
+    # staging table: both fire the trigger. Shows are titled `<show> Season <n>`.
+    def batch(line: int, show: str, source_file: str = "") -> RowBatch:
+        return RowBatch(
+            source_files=[source_file],
+            row_numbers=[line],
+            raw_payloads=[json_text({"Show": show, "Season": "2"})],
+            statuses=[RowStatus.PENDING],
+            normalized_payloads=[json_text({"show": show, "season": 2})],
+            dedupe_keys=[f"{show}|2"],
+            error_codes=[None],
+            error_messages=[None],
+        )
+
+    with engine.begin() as conn:
+        job_id = _job(conn, "shows-20250101T000000-mine-00000000", "shows")
+        insert_rows(conn, job_id, [batch(2, "Borgen")])
+    with engine.begin() as conn:
+        insert_rows(conn, job_id, [batch(2, "Borgen"), batch(3, "Ørnen")])
+    assert _stored_titles(engine, job_id) == {2: "borgen season 2", 3: "ornen season 2"}
+    assert [r.line for r in _page(engine, job_id, "shows", search="ØRNEN").rows] == [3]
+
+
+def test_row_titles_go_with_their_rows(engine: sa.Engine, movies: uuid.UUID) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.delete(import_rows).where(import_rows.c.row_number == 3))
+    assert set(_stored_titles(engine, movies)) == {2, 4, 5}
+    with engine.begin() as conn:
+        conn.execute(sa.delete(jobs.import_jobs).where(jobs.import_jobs.c.id == movies))
+    assert _stored_titles(engine, movies) == {}
+
+
+def test_a_search_in_an_export_zip_finds_the_line_of_the_right_csv(engine: sa.Engine) -> None:
+    # Each CSV inside a zip numbers its own lines: diary.csv:2 and watched.csv:2 are two rows.
+    def batch(source_file: str, title: str) -> RowBatch:
+        return RowBatch(
+            source_files=[source_file],
+            row_numbers=[2],
+            raw_payloads=[json_text({"Name": title})],
+            statuses=[RowStatus.PENDING],
+            normalized_payloads=[json_text({"title": title})],
+            dedupe_keys=[f"{title}|2024-01-01"],
+            error_codes=[None],
+            error_messages=[None],
+        )
+
+    with engine.begin() as conn:
+        job_id = _job(conn, "movies-20250101T000000-export-00000000", "movies")
+        insert_rows(conn, job_id, [batch("diary.csv", "Amélie"), batch("watched.csv", "Heat")])
+    assert [r.line for r in _page(engine, job_id, "movies", search="amelie").rows] == [
+        "diary.csv:2"
+    ]
+    assert [r.line for r in _page(engine, job_id, "movies", search="HEAT").rows] == [
+        "watched.csv:2"
+    ]
+    assert [r.line for r in _page(engine, job_id, "movies").rows] == [
+        "diary.csv:2",
+        "watched.csv:2",
+    ]

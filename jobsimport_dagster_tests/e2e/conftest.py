@@ -35,6 +35,16 @@ from jobsimport_dagster.standins.server import StandinGroup, start_all
 from jobsimport_dagster_tests.conftest import PROJECT_ROOT, fresh_database
 
 JOBSIMPORT = Path(sys.executable).parent / "jobsimport"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 EXTRATONE = "letterboxd/extratone_diary_2024_crlf.csv"
 # Appended to the real diary: lines 319 and 320 of the file, each failing for its own reason.
 BAD_ROWS = (
@@ -273,3 +283,22 @@ def session_cookie(system: System) -> str:
     response = requests.get(f"{system.url}/server_info", auth=("me", system.token), timeout=10)
     assert response.status_code == 200
     return response.cookies["jobsimport_session"]
+
+
+@pytest.fixture(scope="package")
+def chromium() -> Path:
+    """The system's Chromium, and Playwright to drive it; missing ones skip or fail (CI)."""
+    required = os.environ.get("JOBSIMPORT_REQUIRE_BROWSER") == "1"
+    missing = []
+    if not (CHROMIUM.is_file() or shutil.which("chromium")):
+        missing.append(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package is not installed (pip install -e '.[dev]')")
+    if missing:
+        reason = "; ".join(missing)
+        if required:
+            pytest.fail(f"JOBSIMPORT_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return CHROMIUM if CHROMIUM.is_file() else Path(str(shutil.which("chromium")))

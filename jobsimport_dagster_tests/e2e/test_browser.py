@@ -3,15 +3,12 @@
 A real browser (headless Chromium) logs in with the token and reads an import's partition page,
 then the partition list of `import_results` after a completed, a partial, a failed and a
 rejected drop (SPEC §9); screenshots are kept in `test-artifacts/`. Chromium comes from the
-system (Debian's `chromium`), never downloaded. Without it the browser tests are skipped, saying
-why, unless JOBSIMPORT_REQUIRE_BROWSER=1 (CI), where a missing browser fails.
+system (Debian's `chromium`, the `chromium` fixture of `conftest.py`), never downloaded.
 """
 
 import contextlib
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +17,8 @@ import pytest
 
 from jobsimport_dagster.standins.faults import Faults
 from jobsimport_dagster_tests.conftest import PROJECT_ROOT
-from jobsimport_dagster_tests.e2e.conftest import DiaryImport, System, wait_for
+from jobsimport_dagster_tests.e2e.conftest import CHROMIUM_ARGS, DiaryImport, System, wait_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 # One film each, on dates no other test imports: the run completes, or fails on the catalogue.
 COMPLETED_FILE = "Title,Year,Watched Date,IMDb ID\r\nCasablanca,1942,2024-09-01,\r\n"
@@ -74,25 +61,6 @@ query Observed($key: AssetKeyInput!, $partitions: [String!]) {
   }
 }
 """
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """The system's Chromium, and Playwright to drive it; missing ones skip or fail (CI)."""
-    required = os.environ.get("JOBSIMPORT_REQUIRE_BROWSER") == "1"
-    missing = []
-    if not (CHROMIUM.is_file() or shutil.which("chromium")):
-        missing.append(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package is not installed (pip install -e '.[dev]')")
-    if missing:
-        reason = "; ".join(missing)
-        if required:
-            pytest.fail(f"JOBSIMPORT_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return CHROMIUM if CHROMIUM.is_file() else Path(str(shutil.which("chromium")))
 
 
 def test_the_partition_page_shows_the_import_status_and_counters(

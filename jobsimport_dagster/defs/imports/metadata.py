@@ -1,6 +1,7 @@
 """Run tag names (SPEC §9) and the Dagster metadata built from step results and counters."""
 
 from datetime import datetime
+from urllib.parse import quote
 
 import dagster as dg
 
@@ -21,6 +22,12 @@ CHECK_OUTPUT = f"{RESULTS_ASSET.to_python_identifier()}_{FAILED_ROWS_CHECK}"
 REJECTED_ASSET = dg.AssetKey("rejected_files")
 REJECTED_SHOWN = 200
 FAILED_ROWS_SHOWN = 200
+
+
+def console_link(partition_key: str) -> dg.MetadataValue:
+    """The import's page in the console (SPEC §11), served on the UI's own port: a path, so
+    the link works at whatever address the UI is opened."""
+    return dg.MetadataValue.url(f"/imports/{quote(partition_key, safe='')}")
 
 
 def run_tags(job: ImportJob) -> dict[str, str]:
@@ -99,6 +106,7 @@ def import_metadata(settled: Settled, *, finished_at: datetime) -> dict[str, dg.
     )
     metadata: dict[str, dg.MetadataValue] = {
         "status": dg.MetadataValue.text(status),
+        "console": console_link(job.partition_key),
         "total_rows": dg.MetadataValue.int(counts.total),
         "processed_rows": dg.MetadataValue.int(counts.processed),
         "success_rows": dg.MetadataValue.int(counts.success),
@@ -125,6 +133,7 @@ def accepted_metadata(job: ImportJob) -> dict[str, dg.MetadataValue]:
     still says what it is, its status, counters and the reason."""
     return {
         "status": dg.MetadataValue.text(str(job.status)),
+        "console": console_link(job.partition_key),
         "file": dg.MetadataValue.text(shown_name(job.file_name)),
         "type": dg.MetadataValue.text(job.type),
         "source": dg.MetadataValue.text(job.source),
@@ -147,6 +156,7 @@ def failure_metadata(
     )
     return {
         "status": dg.MetadataValue.text(str(job.status)),
+        "console": console_link(job.partition_key),
         "reason": dg.MetadataValue.text(reason),
         "total_rows": dg.MetadataValue.int(counts.total),
         "processed_rows": dg.MetadataValue.int(counts.processed),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.clients.dagster_graphql import PARTITION_TAG
 from jobsimport_dagster.codes import JobStatus
-from jobsimport_dagster.db import jobs
+from jobsimport_dagster.db import jobs, uploads
 from jobsimport_dagster.defs.imports.metadata import (
     REJECTED_ASSET,
     RESULTS_ASSET,
@@ -177,6 +177,14 @@ def _take(
     )
     with engine.begin() as conn:
         key = _free_key(conn, root, base)
+        # A file sent from the console brings the options it was sent with.
+        upload = uploads.claim_upload(
+            conn,
+            folder=folder.path,
+            file_name=candidate.name,
+            file_sha256=digest.sha256,
+            partition_key=key,
+        )
         job = jobs.create_job(
             conn,
             jobs.NewImportJob(
@@ -188,6 +196,7 @@ def _take(
                 file_bytes=digest.size,
                 uploaded_by=folders.owner_name(candidate.uid),
                 dry_run=folder.dry_run,
+                skip_duplicates=upload.skip_duplicates if upload else True,
             ),
         )
         jobs.add_event(

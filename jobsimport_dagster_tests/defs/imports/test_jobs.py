@@ -314,6 +314,7 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
     assert metadata["success_rows"].value == 1
     assert metadata["failed_rows"].value == 2
     assert metadata["omdb_calls"].value >= 1
+    assert metadata["console"] == dg.MetadataValue.url(f"/imports/{key}")
     assert materialization.partition == key
     table = metadata["failed_rows_table"].value
     assert [(r.data["line"], r.data["code"]) for r in table.records] == [

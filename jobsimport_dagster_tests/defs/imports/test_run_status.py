@@ -131,6 +131,7 @@ def test_sensor_settles_an_import_its_run_left_processing(
     assert observed.metadata["status"].value == expected
     assert observed.metadata["total_rows"].value == 0
     assert run.run_id in observed.metadata["reason"].value
+    assert observed.metadata["console"] == dg.MetadataValue.url(f"/imports/{KEY}")
     # Dagster marks a partition failed only for a FAILURE run: a terminated one is reported so.
     after = dagster_instance.get_run_by_id(run.run_id)
     assert after is not None and after.status == dg.DagsterRunStatus.FAILURE

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from jobsimport_dagster.db import jobs
+from jobsimport_dagster.db import jobs, uploads
 from jobsimport_dagster.defs.imports.sensors import tick_result, upload_sensor
 from jobsimport_dagster.defs.resources import DatabaseResource, UploadFolderResource
 from jobsimport_dagster.intake import folders
@@ -361,6 +361,8 @@ def test_tick_result_requests_each_import_by_its_key() -> None:
     )
     assert accepted.metadata["status"].value == "queued"
     assert accepted.metadata["file"].value == "x.csv"
+    # It links to the import's page in the console, served on the UI's own port.
+    assert accepted.metadata["console"] == dg.MetadataValue.url(f"/imports/{job.partition_key}")
     empty = tick_result([], cursor="{}")
     assert (empty.run_requests, empty.dynamic_partitions_requests) == ([], [])
     assert empty.asset_events == []
@@ -391,3 +393,36 @@ def test_a_tick_that_rejects_observes_rejected_files(tick: Tick, root: Path) -> 
     # A tick that rejects nothing says nothing.
     tick.apply(result)
     assert tick.evaluate().asset_events == []
+
+
+def test_a_file_sent_from_the_console_brings_its_options(
+    tick: Tick, root: Path, engine: sa.Engine
+) -> None:
+    # The console records what a file asks for beyond its folder (skip_duplicates off), by
+    # folder, name and bytes; a dropped file of other bytes under that name keeps the default.
+    tick()
+    drop(root, "movies/sent.csv", MOVIES_TEMPLATE)
+    drop(root, "movies/other.csv", MOVIES_TEMPLATE + b"Heat,1995,2024-01-02,\n")
+    with engine.begin() as conn:
+        upload_id = uploads.record_upload(
+            conn,
+            folder="movies",
+            file_name="sent.csv",
+            file_sha256=hashlib.sha256(MOVIES_TEMPLATE).hexdigest(),
+            skip_duplicates=False,
+        )
+        uploads.record_upload(
+            conn,
+            folder="movies",
+            file_name="other.csv",
+            file_sha256=hashlib.sha256(b"not these bytes").hexdigest(),
+            skip_duplicates=False,
+        )
+    tick()
+    assert len(tick()) == 2
+    by_file = {job.file_name: job for job in all_jobs(engine)}
+    assert by_file["sent.csv"].skip_duplicates is False
+    assert by_file["other.csv"].skip_duplicates is True
+    with engine.connect() as conn:
+        upload = uploads.get_upload(conn, upload_id)
+    assert upload is not None and upload.partition_key == by_file["sent.csv"].partition_key
