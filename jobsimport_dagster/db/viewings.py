@@ -199,13 +199,6 @@ def claim_viewings(
     return verdicts
 
 
-def claim_viewing(
-    conn: sa.Connection, *, row_id: uuid.UUID, job_id: uuid.UUID, keys: Sequence[str]
-) -> ViewingClaim:
-    """`claim_viewings` for one row (a row that waited tries again on its own)."""
-    return claim_viewings(conn, job_id=job_id, wanted={row_id: keys})[row_id]
-
-
 def _inserting_jobs(conn: sa.Connection, job_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Those of these imports that hold their insert lease now."""
     return {job_id for job_id in job_ids if is_inserting(conn, job_id)}

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from jobsimport_dagster.clients.catalogue import CatalogueClient
@@ -207,11 +208,7 @@ class Insertion:
                 payloads = claims.claim_for_insert(conn, self._job_id, ids)
             taken = [r.with_payload(payloads[r.id]) for r in chunk if r.id in payloads]
             claimed_at = time.monotonic()
-            if self._claims_viewings:
-                wanted = {r.id: self._keys_of(r) for r in taken}
-                found = viewings.claim_viewings(conn, job_id=self._job_id, wanted=wanted)
-            else:
-                found = {r.id: viewings.ViewingClaim(viewings.ClaimVerdict.HELD) for r in taken}
+            found = self._claim_viewings(conn, taken)
         self._chunk_claims.update({row_id: (claimed_at, c) for row_id, c in found.items()})
         return taken
 
@@ -224,11 +221,7 @@ class Insertion:
             return rows
         with self._engine.begin() as conn:
             claimed_at = time.monotonic()
-            if self._claims_viewings:
-                wanted = {r.id: self._keys_of(r) for r in rows}
-                found = viewings.claim_viewings(conn, job_id=self._job_id, wanted=wanted)
-            else:
-                found = {r.id: viewings.ViewingClaim(viewings.ClaimVerdict.HELD) for r in rows}
+            found = self._claim_viewings(conn, rows)
             going_on = {
                 r.id: r.normalized_payload for r in rows if found[r.id].verdict not in _NOT_GOING_ON
             }
@@ -295,22 +288,26 @@ class Insertion:
             )
 
     def _claim(self, row: claims.ClaimedRow) -> tuple[float, viewings.ViewingClaim] | None:
-        """A row's own claim, right before its POST: its viewing (unless duplicates are
-        wanted), then, unless it waits or was imported, the row `processing` with its title.
-        None when the row is no longer open (another run of this import settled it)."""
+        """A row's own claim after it waited on another import: `admit` for one row. None
+        when the row is no longer open (another run of this import settled it)."""
         claimed_at = time.monotonic()
         with self._engine.connect() as conn:
-            claim = viewings.ViewingClaim(viewings.ClaimVerdict.HELD)
-            if self._claims_viewings:
-                claim = viewings.claim_viewing(
-                    conn, row_id=row.id, job_id=self._job_id, keys=self._keys_of(row)
-                )
+            claim = self._claim_viewings(conn, [row])[row.id]
             going_on = claim.verdict not in _NOT_GOING_ON
             if going_on and not claims.claim_enriched(conn, {row.id: row.normalized_payload}):
                 conn.rollback()  # and give up the viewing claimed for it
                 return None
             conn.commit()
         return claimed_at, claim
+
+    def _claim_viewings(
+        self, conn: sa.Connection, rows: list[claims.ClaimedRow]
+    ) -> dict[uuid.UUID, viewings.ViewingClaim]:
+        """Each row's viewing claimed, or held without a claim when duplicates are wanted."""
+        if not self._claims_viewings:
+            return {r.id: viewings.ViewingClaim(viewings.ClaimVerdict.HELD) for r in rows}
+        wanted = {r.id: self._keys_of(r) for r in rows}
+        return viewings.claim_viewings(conn, job_id=self._job_id, wanted=wanted)
 
     def _keys_of(self, row: claims.ClaimedRow) -> list[str]:
         seed = row.normalized_payload

@@ -28,7 +28,7 @@ def _job_with_row(engine: sa.Engine, title: str = "Up") -> tuple[uuid.UUID, uuid
 def _claim(engine: sa.Engine, job_row: tuple[uuid.UUID, uuid.UUID], keys: list[str]):
     job_id, row_id = job_row
     with engine.begin() as conn:
-        return viewings.claim_viewing(conn, row_id=row_id, job_id=job_id, keys=keys)
+        return viewings.claim_viewings(conn, job_id=job_id, wanted={row_id: keys})[row_id]
 
 
 def _set_status(engine: sa.Engine, row_id: uuid.UUID, status: str, code: str | None = None):
