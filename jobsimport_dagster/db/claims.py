@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from jobsimport_dagster.codes import RETRYABLE_CODES, RowCode, RowStatus
 from jobsimport_dagster.db.rows import FILE_ORDER
@@ -185,28 +185,20 @@ def claim_for_insert(
     return {r.id: r.normalized_payload for r in conn.execute(statement)}
 
 
-def claim_enriched(
-    conn: sa.Connection, payloads: dict[uuid.UUID, dict[str, Any]]
-) -> set[uuid.UUID]:
-    """Mark rows enriched in this run `processing`, each with its payload (its accepted title)
-    stored, before their POST, so a run that dies after it knows what to look for in the
-    catalogue. One statement; the ids of the rows still open, which it really claimed."""
-    if not payloads:
+def claim_enriched(conn: sa.Connection, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Mark rows enriched in this run `processing` before their POST; the ids of the rows
+    still open, which it really claimed. Their titles are not stored with them: a run that
+    dies after the POST leaves the row `processing`, and the next run enriches it again
+    (from the cache) and finds its record in the catalogue before any POST."""
+    if not ids:
         return set()
-    given = sa.values(
-        sa.column("row_id", PG_UUID(as_uuid=True)), sa.column("payload", JSONB), name="given"
-    ).data(list(payloads.items()))
     statement = (
         sa.update(import_rows)
         .where(
-            import_rows.c.id == given.c.row_id,
+            import_rows.c.id.in_(ids),
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
         )
-        .values(
-            status=RowStatus.PROCESSING,
-            normalized_payload=given.c.payload,
-            updated_at=sa.func.now(),
-        )
+        .values(status=RowStatus.PROCESSING, updated_at=sa.func.now())
         .returning(import_rows.c.id)
     )
     return set(conn.execute(statement).scalars())

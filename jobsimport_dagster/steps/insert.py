@@ -155,8 +155,8 @@ def _post_once(catalogue: _Catalogue, body: Mapping[str, Any], *, attempts: int)
 class Insertion:
     """A run's inserts, one row at a time as the workers bring them enriched. Thread-safe.
 
-    A row is `processing` (with its accepted title stored) before its POST and gets its
-    `target_record_id` right after; a row found `processing` (an earlier run died) or already
+    A row is `processing` before its POST and gets its `target_record_id` (and its accepted
+    title and body) right after; a row found `processing` (an earlier run died) or already
     in the catalogue with the same IMDb ID and date is not posted again. Rows enriched by an
     earlier run are claimed a chunk at a time (`take`); rows enriched in this run are claimed
     in batches as they come (`admit`), and a row that waited on another import on its own,
@@ -214,17 +214,15 @@ class Insertion:
 
     def admit(self, rows: list[claims.ClaimedRow]) -> list[claims.ClaimedRow]:
         """Rows enriched in this run, about to be posted: their viewings claimed (unless
-        duplicates are wanted), then those going on marked `processing` with their titles,
-        in one transaction. Rows that wait or were imported keep their state; rows no longer
-        open (another run of this import settled them) are dropped."""
+        duplicates are wanted), then those going on marked `processing`, in one transaction.
+        Rows that wait or were imported keep their state; rows no longer open (another run
+        of this import settled them) are dropped."""
         if self._dry_run or not rows:
             return rows
         with self._engine.begin() as conn:
             claimed_at = time.monotonic()
             found = self._claim_viewings(conn, rows)
-            going_on = {
-                r.id: r.normalized_payload for r in rows if found[r.id].verdict not in _NOT_GOING_ON
-            }
+            going_on = {r.id for r in rows if found[r.id].verdict not in _NOT_GOING_ON}
             claimed = claims.claim_enriched(conn, going_on)
         kept = [r for r in rows if r.id in claimed or r.id not in going_on]
         self._chunk_claims.update({r.id: (claimed_at, found[r.id]) for r in kept})
@@ -294,7 +292,7 @@ class Insertion:
         with self._engine.connect() as conn:
             claim = self._claim_viewings(conn, [row])[row.id]
             going_on = claim.verdict not in _NOT_GOING_ON
-            if going_on and not claims.claim_enriched(conn, {row.id: row.normalized_payload}):
+            if going_on and not claims.claim_enriched(conn, [row.id]):
                 conn.rollback()  # and give up the viewing claimed for it
                 return None
             conn.commit()

@@ -78,6 +78,8 @@ class _Feed(Generic[Ref, Row]):
         low_water: int,
         take_chunk: Callable[[list[Ref]], list[Row]],
         admit: Callable[[list[Row]], list[Row]],
+        admit_batch: int,
+        admit_wait: float = 0.02,
         first_delay: float = 0.2,
         max_delay: float = 2.0,
     ) -> None:
@@ -95,6 +97,9 @@ class _Feed(Generic[Ref, Row]):
         self._chunks_taken = False
         self._stopped = False
         self._to_admit: list[Row] = []
+        self._admit_batch = admit_batch
+        self._admit_wait = admit_wait
+        self._first_passed_at = 0.0  # when the oldest row in `_to_admit` was passed on
         self._admitting = 0  # rows in the batch being admitted now
         self._held = 0  # rows handed to workers, not answered yet
         self.waiting: deque[Row] = deque()
@@ -112,10 +117,21 @@ class _Feed(Generic[Ref, Row]):
             or self._held
         )
 
-    def _idle(self) -> bool:
+    def _admit_in(self, now: float) -> float | None:
+        """Seconds until the rows passed on should be admitted (0: now), None if there are
+        none. A batch is admitted once it is `admit_batch` rows, its oldest row has waited
+        `admit_wait`, or the workers have nothing else to do: bigger batches cost fewer round
+        trips per row, and a row waiting for its batch does not hold a worker."""
+        if not self._to_admit:
+            return None
+        if len(self._to_admit) >= self._admit_batch or not (self.waiting or self.admitted):
+            return 0.0
+        return max(0.0, self._first_passed_at + self._admit_wait - now)
+
+    def _idle(self, now: float) -> bool:
         """Nothing for the feeder to do now (the caller holds the lock)."""
         wants_chunk = not self._chunks_taken and len(self.waiting) < self._low_water
-        return not (self._stopped or self._to_admit or wants_chunk or self._done())
+        return not (self._stopped or self._admit_in(now) == 0.0 or wants_chunk or self._done())
 
     def feed(self) -> None:
         """The feeder thread: admit what workers passed on, take chunks as workers need them,
@@ -123,11 +139,13 @@ class _Feed(Generic[Ref, Row]):
         try:
             while True:
                 with self._changed:
-                    while self._idle():
-                        self._changed.wait()
+                    while self._idle(now := time.monotonic()):
+                        self._changed.wait(self._admit_in(now))
                     if self._stopped or self._done():
                         return
-                    batch, self._to_admit = self._to_admit, []
+                    batch: list[Row] = []
+                    if self._admit_in(now) == 0.0:
+                        batch, self._to_admit = self._to_admit, []
                     self._admitting = len(batch)
                 if batch:
                     admitted = self._admit(batch)
@@ -181,6 +199,8 @@ class _Feed(Generic[Ref, Row]):
                 self._delays[id(row)] = min(delay * 2, self._max_delay)
                 heapq.heappush(self._deferred, (time.monotonic() + delay, next(self._order), row))
             elif isinstance(answer, Next):
+                if not self._to_admit:
+                    self._first_passed_at = time.monotonic()
                 self._to_admit.append(answer.row)
             self._changed.notify_all()
 
@@ -236,6 +256,7 @@ def run_rows(
         low_water=max(2, concurrency * 2),
         take_chunk=take_chunk,
         admit=admit,
+        admit_batch=max(1, concurrency),
     )
     lock = threading.Lock()
     results: list[RowUpdate] = []
