@@ -93,6 +93,8 @@ class ListedRow:
     viewing_date: str | None
     imdb_id: str | None  # the IMDb ID of the match, else the one the row gave
     target_record_id: str | None
+    # The match verdict (SPEC §12): given_id, remembered, verified, or ambiguous_match.
+    verdict: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +159,7 @@ def list_rows(
                 _text(raw, "IMDb ID"),
             ).label("imdb_id"),
             import_rows.c.target_record_id,
+            seed["match_verdict"]["verdict"].astext.label("verdict"),
         )
         .where(*conditions)
         .order_by(*FILE_ORDER)
@@ -174,6 +177,7 @@ def list_rows(
             viewing_date=r.viewing_date,
             imdb_id=r.imdb_id,
             target_record_id=r.target_record_id,
+            verdict=r.verdict,
         )
         for r in page
     ]

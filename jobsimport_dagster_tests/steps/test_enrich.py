@@ -15,10 +15,9 @@ from jobsimport_dagster.steps.enrich import (
     MatchProblem,
     Route,
     enrich_seed,
-    is_acceptable_match,
+    judge,
     kind_for,
     match_problem,
-    pick_candidate,
     title_match_key,
 )
 from jobsimport_dagster.steps.normalize import normalize_title
@@ -232,7 +231,6 @@ def test_match_problem(
 ) -> None:
     title = parse_omdb_title(load_omdb(sample_data, fixture))
     assert match_problem(title, kind=kind, year_hint=year_hint) == problem
-    assert is_acceptable_match(title, kind=kind, year_hint=year_hint) is (problem is None)
 
 
 def test_search_game_is_never_acceptable_for_movies(sample_data: Path) -> None:
@@ -263,16 +261,16 @@ def test_title_match_key_ignores_case_accents_and_punctuation(
         # three records titled alike: the game is skipped, the right year wins
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2004, "tt0338348"),
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2003, "tt8112192"),
-        # no year: the provider's order among equal titles
-        (SEARCH_POLAR, "the polar express", Kind.MOVIE, None, "tt0338348"),
+        # no year, and two films of that title in 2003 and 2004: a tie, no guess (SPEC §12)
+        (SEARCH_POLAR, "the polar express", Kind.MOVIE, None, None),
         # a year between both films: the closest one
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2005, "tt0338348"),
         # no film of that year at all
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2010, None),
         # "airplane" is "Airplane!"; sequels and episodes are passed over
         (SEARCH_AIRPLANE, "airplane", Kind.MOVIE, None, "tt0080339"),
-        # another title is taken only when the file's year matches it
-        (SEARCH_AIRPLANE, "airplane", Kind.MOVIE, 1982, "tt0083530"),
+        # another title is never taken, even when the file's year is its year ("Airplane II")
+        (SEARCH_AIRPLANE, "airplane", Kind.MOVIE, 1982, None),
         # only an episode has this title
         (SEARCH_AIRPLANE, "Paper Airplane", Kind.MOVIE, None, None),
         # a series in a legacy search, open-ended year "2010" + en dash
@@ -285,12 +283,13 @@ def test_title_match_key_ignores_case_accents_and_punctuation(
         (IMDB_STUPID, "crazy stupid love", Kind.MOVIE, None, "tt1570728"),
         # unreleased film without a year is still the title-equal one
         (IMDB_FLASH, "The Flash", Kind.MOVIE, 2023, "tt0439572"),
-        # two series titled "The Flash": the year decides
+        # two series titled "The Flash": the year decides; without one it is a tie
         (IMDB_FLASH, "The Flash", Kind.SERIES, 1990, "tt0098798"),
-        (IMDB_FLASH, "The Flash", Kind.SERIES, None, "tt3107288"),
+        (IMDB_FLASH, "The Flash", Kind.SERIES, 2014, "tt3107288"),
+        (IMDB_FLASH, "The Flash", Kind.SERIES, None, None),
     ],
 )
-def test_pick_candidate(
+def test_judge_names_the_one_best_fit_or_none(
     sample_data: Path,
     fixture: str,
     query: str,
@@ -302,7 +301,7 @@ def test_pick_candidate(
     candidates = (
         parse_omdb_search(data) if "Search" in data else parse_imdb_search(as_cached_search(data))
     )
-    choice = pick_candidate(candidates, query=query, kind=kind, year_hint=year_hint)
+    choice = judge(candidates, query=query, kind=kind, year_hint=year_hint).winner
     assert (choice.imdb_id if choice else None) == picked
 
 
@@ -396,21 +395,21 @@ CHAIN_CASES = [
         id="given-imdb-id",
     ),
     pytest.param(
-        # t=airplane&y=1980 answers the film "Airplane!"
+        # t=airplane&y=1980 answers the film "Airplane!"; IMDb's search is the second opinion
         movie_seed("airplane", 1980),
         Kind.MOVIE,
         {"by_title": {("airplane", 1980): AIRPLANE_1980}},
         ("tt0080339", Route.OMDB_TITLE, None),
-        [("t", "airplane", 1980, "movie")],
+        [("t", "airplane", 1980, "movie"), ("imdb", "airplane")],
         id="title-and-year",
     ),
     pytest.param(
-        # the file's year is one off: year-1 finds it
+        # the file's year is one off and IMDb knows nothing: year-1 finds it
         movie_seed("airplane", 1981),
         Kind.MOVIE,
         {"by_title": {("airplane", 1980): AIRPLANE_1980}},
         ("tt0080339", Route.OMDB_TITLE, None),
-        [("t", "airplane", 1981, "movie"), ("t", "airplane", 1980, "movie")],
+        [("t", "airplane", 1981, "movie"), ("imdb", "airplane"), ("t", "airplane", 1980, "movie")],
         id="year-minus-one",
     ),
     pytest.param(
@@ -419,7 +418,12 @@ CHAIN_CASES = [
         Kind.MOVIE,
         {"by_title": {("1917", 2019): FILM_1917}},
         ("tt8579674", Route.OMDB_TITLE, None),
-        [("t", "1917", 2018, "movie"), ("t", "1917", 2017, "movie"), ("t", "1917", 2019, "movie")],
+        [
+            ("t", "1917", 2018, "movie"),
+            ("imdb", "1917"),
+            ("t", "1917", 2017, "movie"),
+            ("t", "1917", 2019, "movie"),
+        ],
         id="numeric-title-year-plus-one",
     ),
     pytest.param(
@@ -432,11 +436,17 @@ CHAIN_CASES = [
             "by_id": {"tt0080339": AIRPLANE_1980},
         },
         ("tt0080339", Route.OMDB_SEARCH, None),
-        [("t", "airplane", None, "movie"), ("s", "airplane", None, "movie"), ("i", "tt0080339")],
+        [
+            ("t", "airplane", None, "movie"),
+            ("imdb", "airplane"),
+            ("s", "airplane", None, "movie"),
+            ("i", "tt0080339"),
+        ],
         id="episode-then-search",
     ),
     pytest.param(
-        # OMDb says "Movie not found!" and "Too many results."; IMDb finds it
+        # OMDb says "Movie not found!"; IMDb's search, asked second, finds it: no OMDb call
+        # around the year nor OMDb search is spent
         movie_seed("Up", 2009),
         Kind.MOVIE,
         {
@@ -444,14 +454,7 @@ CHAIN_CASES = [
             "by_id": {"tt1049413": UP},
         },
         ("tt1049413", Route.IMDB_SEARCH, None),
-        [
-            ("t", "Up", 2009, "movie"),
-            ("t", "Up", 2008, "movie"),
-            ("t", "Up", 2010, "movie"),
-            ("s", "Up", 2009, "movie"),
-            ("imdb", "Up"),
-            ("i", "tt1049413"),
-        ],
+        [("t", "Up", 2009, "movie"), ("imdb", "Up"), ("i", "tt1049413")],
         id="imdb-fallback",
     ),
     pytest.param(
@@ -460,7 +463,7 @@ CHAIN_CASES = [
         Kind.SERIES,
         {"by_title": {("breakout kings", None): BREAKOUT_KINGS}},
         ("tt1590961", Route.OMDB_TITLE, None),
-        [("t", "Breakout Kings", None, "series")],
+        [("t", "Breakout Kings", None, "series"), ("imdb", "Breakout Kings")],
         id="show-by-title",
     ),
     pytest.param(
@@ -505,7 +508,7 @@ CHAIN_CASES = [
         Kind.MOVIE,
         {"by_title": {("airplane", None): AIRPLANE_EPISODE}},
         (None, None, RowCode.WRONG_TYPE),
-        [("t", "airplane", None, "movie"), ("s", "airplane", None, "movie"), ("imdb", "airplane")],
+        [("t", "airplane", None, "movie"), ("imdb", "airplane"), ("s", "airplane", None, "movie")],
         id="only-an-episode",
     ),
     pytest.param(
@@ -525,10 +528,10 @@ CHAIN_CASES = [
         (None, None, RowCode.WRONG_TYPE),
         [
             ("t", "One Day", 2024, "movie"),
+            ("imdb", "One Day"),
             ("t", "One Day", 2023, "movie"),
             ("t", "One Day", 2025, "movie"),
             ("s", "One Day", 2024, "movie"),
-            ("imdb", "One Day"),
         ],
         id="series-logged-as-film",
     ),
@@ -540,26 +543,39 @@ CHAIN_CASES = [
         (None, None, RowCode.NOT_FOUND),
         [
             ("t", "1917", 2023, "movie"),
+            ("imdb", "1917"),
             ("t", "1917", 2022, "movie"),
             ("t", "1917", 2024, "movie"),
             ("s", "1917", 2023, "movie"),
-            ("imdb", "1917"),
         ],
         id="year-mismatch-is-not-found",
     ),
     pytest.param(
-        # IMDb names a series OMDb cannot resolve ("Error getting data."): not_found
-        show_seed("The Flash"),
-        Kind.SERIES,
-        {"imdb": {"the flash": IMDB_FLASH}, "by_id": {"tt3107288": ERROR_GETTING_DATA}},
+        # IMDb names the unreleased film OMDb cannot resolve ("Error getting data."): it is
+        # not taken, and nothing else fits: not_found
+        movie_seed("The Flash", 2023),
+        Kind.MOVIE,
+        {"imdb": {"the flash": IMDB_FLASH}, "by_id": {"tt0439572": ERROR_GETTING_DATA}},
         (None, None, RowCode.NOT_FOUND),
         [
-            ("t", "The Flash", None, "series"),
-            ("s", "The Flash", None, "series"),
+            ("t", "The Flash", 2023, "movie"),
             ("imdb", "The Flash"),
-            ("i", "tt3107288"),
+            ("i", "tt0439572"),
+            ("t", "The Flash", 2022, "movie"),
+            ("t", "The Flash", 2024, "movie"),
+            ("s", "The Flash", 2023, "movie"),
         ],
         id="imdb-id-omdb-cannot-resolve",
+    ),
+    pytest.param(
+        # a show without a year: IMDb knows two series "The Flash" (1990, 2014) and nothing
+        # tells them apart: ambiguous_match, and no OMDb call is spent on either
+        show_seed("The Flash"),
+        Kind.SERIES,
+        {"imdb": {"the flash": IMDB_FLASH}},
+        (None, None, RowCode.AMBIGUOUS_MATCH),
+        [("t", "The Flash", None, "series"), ("imdb", "The Flash")],
+        id="two-series-no-year",
     ),
 ]
 
@@ -649,10 +665,10 @@ def test_lookup_errors_propagate_unchanged(sample_data: Path, step: str, error: 
     assert raised.value is error
 
 
-def test_pick_candidate_prefers_the_equal_title_over_the_exact_year(sample_data: Path) -> None:
+def test_judge_prefers_the_equal_title_over_the_exact_year(sample_data: Path) -> None:
     # Were "Airplane II" from 1981, the file's "airplane (1981)" is still "Airplane!" (1980).
     data = load_omdb(sample_data, SEARCH_AIRPLANE)
     data["Search"][1]["Year"] = "1981"
     candidates = parse_omdb_search(data)
-    choice = pick_candidate(candidates, query="airplane", kind=Kind.MOVIE, year_hint=1981)
+    choice = judge(candidates, query="airplane", kind=Kind.MOVIE, year_hint=1981).winner
     assert choice is not None and choice.imdb_id == "tt0080339"
