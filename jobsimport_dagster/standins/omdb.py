@@ -31,6 +31,13 @@ _SEARCH_FIXTURES = {
     "the polar express": "search_polar_express_includes_game_type.json",
 }
 _SEARCH_FIELDS = ("Title", "Year", "imdbID", "Type", "Poster")
+# IMDb suggestion types (v3 `qid`, legacy `q`) of the films and series OMDb would answer.
+_CAPTURED_KINDS = {
+    "movie": "movie",
+    "feature": "movie",
+    "tvSeries": "series",
+    "TV series": "series",
+}
 _SEASON_FIXTURES = {("tt0118480", "1"): "season_stargate_sg1_tt0118480_s1.json"}
 _GENRES = (
     "Drama",
@@ -199,13 +206,16 @@ def synthetic_imdb_id(title: str, year: int, kind: str) -> str:
     return f"tt9{_number('id', kind, loose_title(title), year) % 10**7:07d}"
 
 
-def synthesize_record(title: str, year: int, kind: str) -> dict[str, Any]:
+def synthesize_record(
+    title: str, year: int, kind: str, imdb_id: str | None = None
+) -> dict[str, Any]:
     """A modern-shape OMDb record: every value a string, `N/A` where unknown, a `Ratings` list.
 
     Series get an en dash year range and `totalSeasons` and lack the DVD/BoxOffice keys, as
     the Breakout Kings fixture does. Some records have no poster or rating, as real ones do.
+    The IMDb ID is made up unless given.
     """
-    imdb_id = synthetic_imdb_id(title, year, kind)
+    imdb_id = imdb_id or synthetic_imdb_id(title, year, kind)
     n = _number("record", imdb_id)
     rating = "N/A" if n % 13 == 0 else f"{3 + (n >> 8) % 60 / 10:.1f}"
     poster = (
@@ -284,6 +294,16 @@ class OmdbFixtures:
             )
         self.searches = {q: (root / name).read_bytes() for q, name in _SEARCH_FIXTURES.items()}
         self.trap_answers = {q: self.by_id[imdb_id] for q, imdb_id in TRAP_ANSWERS.items()}
+        # The films and series of the real IMDb suggestion captures, so that a title OMDb makes
+        # up a record for has the ID IMDb's search gives it (one title, one ID, as upstream).
+        self.imdb_titles: dict[tuple[str, str], list[tuple[str, int | None]]] = {}
+        for capture in sorted(root.glob("imdb_suggestion/*.json")):
+            for entry in json.loads(capture.read_bytes()).get("d", []):
+                kind = _CAPTURED_KINDS.get(entry.get("qid") or entry.get("q"))
+                if kind is not None and str(entry.get("id", "")).startswith("tt"):
+                    self.imdb_titles.setdefault((loose_title(entry["l"]), kind), []).append(
+                        (entry["id"], entry.get("y"))
+                    )
         self.trap_titles = set(TRAP_ANSWERS) | {loose_title(r["Title"]) for r in TRAP_RECORDS}
         self.seasons = {key: (root / name).read_bytes() for key, name in _SEASON_FIXTURES.items()}
 
@@ -312,6 +332,13 @@ class OmdbFixtures:
             if kind is not None and fixture.kind != kind:
                 continue
             return fixture.body
+        return None
+
+    def imdb_title(self, title: str, year: int | None, kind: str) -> tuple[str, int | None] | None:
+        """The (ID, year) IMDb's captures give this title of this type in this year, if any."""
+        for imdb_id, known_year in self.imdb_titles.get((loose_title(title), kind), []):
+            if year is None or known_year in (None, year):
+                return imdb_id, known_year
         return None
 
     def is_trap(self, title: str) -> bool:
@@ -498,10 +525,16 @@ class OmdbStandin(Standin):
         kind = kind or "movie"
         if kind not in ("movie", "series"):
             return None
-        year = year if year is not None else synthetic_year(title, kind)
-        imdb_id = synthetic_imdb_id(title, year, kind)
+        known = self.fixtures.imdb_title(title, year, kind)
+        if known is not None:
+            imdb_id, year = known[0], year or known[1] or synthetic_year(title, kind)
+        else:
+            year = year if year is not None else synthetic_year(title, kind)
+            imdb_id = synthetic_imdb_id(title, year, kind)
         with self._lock:
-            return self._synthesized.setdefault(imdb_id, synthesize_record(title, year, kind))
+            return self._synthesized.setdefault(
+                imdb_id, synthesize_record(title, year, kind, imdb_id)
+            )
 
 
 def _dump(value: Mapping[str, Any]) -> bytes:

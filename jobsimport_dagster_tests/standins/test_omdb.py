@@ -263,3 +263,13 @@ def test_a_trap_title_is_never_made_up(omdb: RunningStandin) -> None:
     assert [hit["imdbID"] for hit in search] == ["tt0110413"]
     flow = _ask(omdb, t="Flow", y="2024").json()
     assert "Short" in flow["Genre"]
+
+
+def test_a_title_imdb_knows_gets_imdbs_id_not_a_made_up_one(omdb: RunningStandin) -> None:
+    # One film, one ID, as upstream: IMDb's capture lists Crazy, Stupid, Love. as tt1570728,
+    # so OMDb's made-up record of it has that ID too (else a verdict sees two films).
+    body = _ask(omdb, t="Crazy, Stupid, Love.", y="2011", type="movie").json()
+    assert (body["imdbID"], body["Year"]) == ("tt1570728", "2011")
+    assert _ask(omdb, i="tt1570728").json()["Title"] == "Crazy, Stupid, Love."
+    # another year is another film, with an ID of its own
+    assert _ask(omdb, t="Crazy, Stupid, Love.", y="1990").json()["imdbID"].startswith("tt9")
