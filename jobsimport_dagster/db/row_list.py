@@ -3,8 +3,6 @@ filtered by status and code, searched by title and code, a page at a time."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,35 +12,24 @@ import sqlalchemy as sa
 from jobsimport_dagster.db.rows import FILE_ORDER
 from jobsimport_dagster.db.tables import import_rows
 from jobsimport_dagster.models import shown_line
-
-# Search ignores case and accents on any PostgreSQL 13+ with a UTF-8 database and no extension
-# (`unaccent` is not in the embedded server): decompose (NFD), drop the combining accents,
-# lower(), then fold the few letters that have no decomposition or fold to two letters.
-# Python folds the search text the same way, step for step.
-COMBINING_MARKS = "[\u0300-\u036f]"
-_COMBINING = re.compile(COMBINING_MARKS)
-_SINGLE_LETTERS = ("øłđħı", "oldhi")
-_TWO_LETTERS = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th"))
-_PYTHON_FOLD = str.maketrans(*_SINGLE_LETTERS)
-
-
-def fold_text(text: str) -> str:
-    """Text as search compares it: lower case, accents dropped (`Amélie` -> `amelie`)."""
-    folded = _COMBINING.sub("", unicodedata.normalize("NFD", text)).lower()
-    folded = folded.translate(_PYTHON_FOLD)
-    for letter, letters in _TWO_LETTERS:
-        folded = folded.replace(letter, letters)
-    return folded
+from jobsimport_dagster.steps.normalize import (
+    COMBINING_MARKS,
+    SINGLE_LETTERS,
+    TWO_LETTERS,
+    fold_text,
+)
 
 
 def folded(expression: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    """The SQL twin of `fold_text`."""
+    """The SQL twin of `fold_text`, step for step: search ignores case and accents on any
+    PostgreSQL 13+ with a UTF-8 database and no extension (`unaccent` is not in the embedded
+    server)."""
     decomposed = sa.func.normalize(expression, sa.literal_column("NFD"))
     result: sa.ColumnElement[str] = sa.func.translate(
         sa.func.lower(sa.func.regexp_replace(decomposed, COMBINING_MARKS, "", "g")),
-        *_SINGLE_LETTERS,
+        *SINGLE_LETTERS,
     )
-    for letter, letters in _TWO_LETTERS:
+    for letter, letters in TWO_LETTERS:
         result = sa.func.replace(result, letter, letters)
     return result
 

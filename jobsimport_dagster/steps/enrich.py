@@ -30,11 +30,10 @@ from jobsimport_dagster.clients.omdb import (
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db import choices, claims
 from jobsimport_dagster.db.choices import ChoiceKey
-from jobsimport_dagster.db.row_list import fold_text
 from jobsimport_dagster.errors import UpstreamError
 from jobsimport_dagster.models import RowOutcome, StepSummary
 from jobsimport_dagster.steps.lookups import CachedLookups
-from jobsimport_dagster.steps.normalize import normalize_title
+from jobsimport_dagster.steps.normalize import fold_text, normalize_title
 
 YEAR_TOLERANCE = 1
 # Candidates kept as a verdict's evidence; the failed-rows CSV shows the first three.
