@@ -4,8 +4,9 @@ rows against the stand-ins, without Dagster around it.
 What it measures that bench_system.py does not: our own overhead per row around the upstream
 calls, against the same calls made bare. OMDb's rate limit is lifted (as with
 OMDB_REQUESTS_PER_SECOND=1000), so the figure is not the shipped default's: bench_system.py
-measures that. Each upstream call gets 25 ms of latency. A row needs one OMDb `t=` call and one
-POST, so the limit at concurrency C is C / (2 x 25 ms) rows/s. Prints rows/s, the ratio to that
+measures that. Each upstream call gets 25 ms of latency. A row needs one OMDb `t=` call, IMDb's
+search (the second opinion of its match verdict) and one POST, so the limit at concurrency C is
+C / (3 x 25 ms) rows/s. Prints rows/s, the ratio to that
 limit and the overhead per row outside upstream calls, at concurrency 1 and 8.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--rows 2000] [--latency-ms 25]
@@ -39,7 +40,7 @@ from jobsimport_dagster.standins.catalogue import DEFAULT_TOKEN
 from jobsimport_dagster.standins.omdb import DEFAULT_API_KEY
 from jobsimport_dagster.steps import pipeline
 
-UPSTREAM_CALLS_PER_ROW = 2  # OMDb t= and POST /movies
+UPSTREAM_CALLS_PER_ROW = 3  # OMDb t=, IMDb search and POST /movies
 
 
 def write_diary(path: Path, rows: int, tag: str) -> None:
@@ -106,9 +107,11 @@ def run_once(
     clock = CallClock()
     clock.wrap(catalogue, "create_movie", "list_movies")
     clock.wrap(omdb, "by_id", "by_title", "search")
+    imdb = ImdbClient(urls["imdb"], policy=policy)
+    clock.wrap(imdb, "search", "by_id")
     upstreams = pipeline.Upstreams(
         omdb=omdb,
-        imdb=ImdbClient(urls["imdb"], policy=policy),
+        imdb=imdb,
         catalogue=catalogue,
         daily_budget=1_000_000,
         now=lambda: datetime.now(UTC),
@@ -129,16 +132,18 @@ def job_rows(engine: sa.Engine, job_id: uuid.UUID) -> int:
 
 
 def transport_seconds_per_row(urls: dict[str, str], rows: int, concurrency: int) -> float:
-    """The same two upstream calls per row (OMDb `t=`, POST) with nothing of ours around them:
-    what the upstream calls alone cost through this machine's HTTP stack."""
+    """The same three upstream calls per row (OMDb `t=`, IMDb search, POST) with nothing of ours
+    around them: what the upstream calls alone cost through this machine's HTTP stack."""
     policy = HttpPolicy(read_timeout=5.0)
     omdb = OmdbClient(urls["omdb"], DEFAULT_API_KEY, policy=policy, requests_per_second=None)
+    imdb = ImdbClient(urls["imdb"], policy=policy)
     catalogue = CatalogueClient(urls["catalogue"], DEFAULT_TOKEN, policy=policy)
     tag = uuid.uuid4().hex[:6]
 
     def row(n: int) -> None:
         answer = omdb.by_title(title=f"Transport {tag} {n}", year=2000, kind="movie")
         assert answer is not None
+        imdb.search(query=answer["Title"])
         catalogue.create_movie(
             body={
                 "title": answer["Title"], "description": "", "language": "", "genre": "",

@@ -39,6 +39,7 @@ class RowCode(StrEnum):
     MALFORMED_ROW = "malformed_row"
     NOT_FOUND = "not_found"
     WRONG_TYPE = "wrong_type"
+    AMBIGUOUS_MATCH = "ambiguous_match"
     INSERT_REJECTED = "insert_rejected"
     # failed, retryable
     OMDB_BUDGET_EXHAUSTED = "omdb_budget_exhausted"
@@ -74,6 +75,7 @@ OUTCOMES: dict[RowCode, Outcome] = {
     RowCode.MALFORMED_ROW: _PERMANENT,
     RowCode.NOT_FOUND: _PERMANENT,
     RowCode.WRONG_TYPE: _PERMANENT,
+    RowCode.AMBIGUOUS_MATCH: _PERMANENT,
     RowCode.INSERT_REJECTED: _PERMANENT,
     RowCode.OMDB_BUDGET_EXHAUSTED: _RETRYABLE,
     RowCode.UPSTREAM_UNAVAILABLE: _RETRYABLE,

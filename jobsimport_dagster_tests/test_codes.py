@@ -10,7 +10,7 @@ SPEC_SKIPPED = {
 }  # fmt: skip
 SPEC_PERMANENT = {
     "invalid_title", "invalid_date", "invalid_year", "invalid_imdb_id", "invalid_profile",
-    "malformed_row", "not_found", "wrong_type", "insert_rejected",
+    "malformed_row", "not_found", "wrong_type", "ambiguous_match", "insert_rejected",
 }  # fmt: skip
 SPEC_RETRYABLE = {"omdb_budget_exhausted", "upstream_unavailable", "insert_failed"}
 

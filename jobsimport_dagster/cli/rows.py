@@ -21,6 +21,7 @@ HEADERS = [
     "YEAR",
     "VIEWING DATE",
     "IMDB ID",
+    "VERDICT",
     "TARGET RECORD ID",
 ]
 CSV_COLUMNS = list(ListedRow.__dataclass_fields__)
@@ -41,6 +42,7 @@ def table_text(page: RowPage, query: RowQuery) -> str:
             r.year,
             r.viewing_date,
             r.imdb_id,
+            r.verdict,
             r.target_record_id,
         ]
         for r in page.rows

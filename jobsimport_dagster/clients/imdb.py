@@ -144,6 +144,7 @@ _IMDB_KINDS = {
     "tvepisode": "episode",
     "videogame": "game",
 }
+_SHORT_KINDS = frozenset({"short", "tvshort"})
 
 
 def parse_imdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
@@ -162,6 +163,7 @@ def parse_imdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:
                 title=str(entry.get("title") or ""),
                 year=parse_year(entry.get("year")),
                 kind=_IMDB_KINDS.get(kind, kind) if kind else None,
+                short=kind in _SHORT_KINDS,
             )
         )
     return tuple(candidates)

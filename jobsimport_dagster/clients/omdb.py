@@ -88,6 +88,15 @@ class OmdbTitle:
     ratings: dict[str, str] = field(default_factory=dict)
     total_seasons: int | None = None
 
+    @property
+    def is_short(self) -> bool:
+        """OMDb files shorts as `movie`; only `Short` in `Genre` tells them from features."""
+        return self.genre is not None and "Short" in (g.strip() for g in self.genre.split(","))
+
+    def as_candidate(self) -> SearchCandidate:
+        """This title as one of the candidates a verdict weighs."""
+        return SearchCandidate(self.imdb_id, self.title, self.year, self.kind, short=self.is_short)
+
 
 def parse_omdb_title(data: Mapping[str, Any]) -> OmdbTitle:
     """Parse an OMDb success body. `Ratings` is read by `Source`: entries can be missing."""
@@ -126,6 +135,7 @@ class SearchCandidate:
     title: str
     year: int | None
     kind: str | None
+    short: bool = False  # a short film (OMDb and IMDb both type shorts as `movie`)
 
 
 def parse_omdb_search(data: Mapping[str, Any]) -> tuple[SearchCandidate, ...]:

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from jobsimport_dagster.codes import JobStatus, RowStatus
-from jobsimport_dagster.db.row_list import fold_text, folded, like_pattern
+from jobsimport_dagster.db.row_list import folded, like_pattern
 from jobsimport_dagster.db.tables import import_job_events, import_jobs, import_rows
+from jobsimport_dagster.steps.normalize import fold_text
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,6 @@ filtered by status and code, searched by title and code, a page at a time."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,36 +12,25 @@ import sqlalchemy as sa
 from jobsimport_dagster.db.rows import FILE_ORDER
 from jobsimport_dagster.db.tables import import_rows, row_titles
 from jobsimport_dagster.models import shown_line
-
-# Search ignores case and accents on any PostgreSQL 13+ with a UTF-8 database and no extension
-# (`unaccent` is not in the embedded server): decompose (NFD), drop the combining accents,
-# lower(), then fold the few letters that have no decomposition or fold to two letters.
-# Python folds the search text the same way, step for step.
-COMBINING_MARKS = "[\u0300-\u036f]"
-_COMBINING = re.compile(COMBINING_MARKS)
-_SINGLE_LETTERS = ("øłđħı", "oldhi")
-_TWO_LETTERS = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th"))
-_PYTHON_FOLD = str.maketrans(*_SINGLE_LETTERS)
-
-
-def fold_text(text: str) -> str:
-    """Text as search compares it: lower case, accents dropped (`Amélie` -> `amelie`)."""
-    folded = _COMBINING.sub("", unicodedata.normalize("NFD", text)).lower()
-    folded = folded.translate(_PYTHON_FOLD)
-    for letter, letters in _TWO_LETTERS:
-        folded = folded.replace(letter, letters)
-    return folded
+from jobsimport_dagster.steps.normalize import (
+    COMBINING_MARKS,
+    SINGLE_LETTERS,
+    TWO_LETTERS,
+    fold_text,
+)
 
 
 def folded(expression: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    """The SQL twin of `fold_text` (migration 0004 stores it as `jobsimport.fold_text`, which
-    folds each row's title into `row_titles` once, when the row is stored)."""
+    """The SQL twin of `fold_text`, step for step: search ignores case and accents on any
+    PostgreSQL 13+ with a UTF-8 database and no extension (`unaccent` is not in the embedded
+    server). Migration 0004 stores it as `jobsimport.fold_text`, which folds each row's title
+    into `row_titles` once, when the row is stored."""
     decomposed = sa.func.normalize(expression, sa.literal_column("NFD"))
     result: sa.ColumnElement[str] = sa.func.translate(
         sa.func.lower(sa.func.regexp_replace(decomposed, COMBINING_MARKS, "", "g")),
-        *_SINGLE_LETTERS,
+        *SINGLE_LETTERS,
     )
-    for letter, letters in _TWO_LETTERS:
+    for letter, letters in TWO_LETTERS:
         result = sa.func.replace(result, letter, letters)
     return result
 
@@ -98,6 +85,8 @@ class ListedRow:
     viewing_date: str | None
     imdb_id: str | None  # the IMDb ID of the match, else the one the row gave
     target_record_id: str | None
+    # The match verdict (SPEC §12): given_id, remembered, verified, or ambiguous_match.
+    verdict: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -178,6 +167,7 @@ def list_rows(
                 _text(raw, "IMDb ID"),
             ).label("imdb_id"),
             import_rows.c.target_record_id,
+            seed["match_verdict"]["verdict"].astext.label("verdict"),
         )
         .where(
             import_rows.c.job_id == job_id,
@@ -196,6 +186,7 @@ def list_rows(
             viewing_date=r.viewing_date,
             imdb_id=r.imdb_id,
             target_record_id=r.target_record_id,
+            verdict=r.verdict,
         )
         for r in page
     ]

@@ -70,6 +70,8 @@ class FailedRow:
     raw: dict[str, Any]
     code: str
     message: str | None
+    # The candidates of an `ambiguous_match` (its `match_verdict`), best first; else None.
+    candidates: list[dict[str, Any]] | None = None
 
     @property
     def line(self) -> int | str:
@@ -267,6 +269,7 @@ def failed_rows(conn: sa.Connection, job_id: uuid.UUID) -> list[FailedRow]:
             import_rows.c.raw_payload,
             import_rows.c.error_code,
             import_rows.c.error_message,
+            import_rows.c.normalized_payload["match_verdict"]["candidates"],
         )
         .where(import_rows.c.job_id == job_id, import_rows.c.status == RowStatus.FAILED)
         .order_by(*FILE_ORDER)
@@ -285,3 +288,14 @@ def rows_by_status(
         .order_by(*FILE_ORDER)
     )
     return [StoredRow(*r) for r in conn.execute(query)]
+
+
+def verdict_counts(conn: sa.Connection, job_id: uuid.UUID) -> dict[str, int]:
+    """How many of the job's rows have each match verdict (SPEC §12), `ambiguous_match` too."""
+    verdict = import_rows.c.normalized_payload["match_verdict"]["verdict"].astext
+    query = (
+        sa.select(verdict, sa.func.count())
+        .where(import_rows.c.job_id == job_id, verdict.is_not(None))
+        .group_by(verdict)
+    )
+    return {name: count for name, count in conn.execute(query)}

@@ -176,3 +176,13 @@ uploads = sa.Table(
         postgresql_where=sa.text("partition_key IS NULL"),
     ),
 )
+
+match_choices = sa.Table(
+    "match_choices",
+    metadata,
+    sa.Column("import_type", sa.Text, primary_key=True),
+    # `title:<title match key>|<year or ''>` or `uri:<Letterboxd URI>` (see `db/choices.py`).
+    sa.Column("source_key", sa.Text, primary_key=True),
+    sa.Column("imdb_id", sa.Text, nullable=False),
+    sa.Column("chosen_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)

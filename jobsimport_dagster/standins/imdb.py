@@ -19,6 +19,23 @@ SUGGESTION_FIXTURES = {
     "flash": "imdb_suggestion/v2_legacy_flash_array_image.json",
 }
 _MAX_RESULTS = 8
+# The IMDb side of the stand-in OMDb's `TRAP_RECORDS` (SPEC §12): what IMDb's search lists for
+# those titles, the short typed as IMDb types it (`short`).
+TRAP_ENTRIES = (
+    ("tt4772188", "Flow", 2024, "movie"),
+    ("tt9900101", "Flow", 2024, "short"),
+    ("tt3369806", "Max", 2015, "movie"),
+    ("tt1392190", "Mad Max: Fury Road", 2015, "movie"),
+    ("tt0910970", "WALL·E", 2008, "movie"),
+    ("tt9900102", "Walls Have Ears", 2008, "movie"),
+    ("tt3281548", "Little Women", 2019, "movie"),
+    ("tt9900103", "Little Women", 2018, "movie"),
+    ("tt0110367", "Little Women", 1994, "movie"),
+    ("tt0110413", "Léon: The Professional", 1994, "movie"),
+    ("tt0211915", "Amélie", 2001, "movie"),
+    ("tt1586680", "Shameless", 2011, "tvSeries"),
+    ("tt0377260", "Shameless", 2004, "tvSeries"),
+)
 
 
 def suggestion(imdb_id: str, title: str, year: int | None, qid: str) -> dict[str, Any]:
@@ -31,7 +48,8 @@ def suggestion(imdb_id: str, title: str, year: int | None, qid: str) -> dict[str
 
 
 class ImdbStandin(Standin):
-    """Known entries start as those of the two real suggestion captures; `add_entries` adds more.
+    """Known entries start as those of the two real suggestion captures and `TRAP_ENTRIES`;
+    `add_entries` adds more.
 
     A query equal to a capture's own query (`stupid`, `flash`) answers that capture byte for byte,
     so clients meet both the v3 and the legacy v2 shape.
@@ -48,6 +66,7 @@ class ImdbStandin(Standin):
         self._entries: dict[str, dict[str, Any]] = {}
         for body in self._captures.values():
             self._store(json.loads(body)["d"])
+        self._store(suggestion(*entry) for entry in TRAP_ENTRIES)
         self._store(entries)
         super().__init__(faults=faults)
 

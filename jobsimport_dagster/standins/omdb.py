@@ -30,6 +30,14 @@ _SEARCH_FIXTURES = {
     "polar express": "search_polar_express_includes_game_type.json",
     "the polar express": "search_polar_express_includes_game_type.json",
 }
+_SEARCH_FIELDS = ("Title", "Year", "imdbID", "Type", "Poster")
+# IMDb suggestion types (v3 `qid`, legacy `q`) of the films and series OMDb would answer.
+_CAPTURED_KINDS = {
+    "movie": "movie",
+    "feature": "movie",
+    "tvSeries": "series",
+    "TV series": "series",
+}
 _SEASON_FIXTURES = {("tt0118480", "1"): "season_stargate_sg1_tt0118480_s1.json"}
 _GENRES = (
     "Drama",
@@ -98,10 +106,88 @@ KNOWN_RECORDS = (
     ),
 )  # fmt: skip
 
+# The match traps of SPEC §12, each the way OMDb and IMDb really answer: a short and a feature
+# of one title and year (OMDb files the short as `movie`, `Short` in `Genre`), `t=` answering
+# another title ("Max" gets "Mad Max: Fury Road", "WALL·E" a "Walls Have Ears", "Leon" gets
+# "Léon: The Professional"), a remake a year from another (Little Women 2018 and 2019, and
+# 1994), a UK and a US series of one name (Shameless). Real titles carry their real IDs; the
+# look-alikes that only exist to trap a matcher have made-up IDs starting `tt990`.
+TRAP_RECORDS = (
+    _known(
+        "tt4772188", "Flow", "2024", "movie", Genre="Animation, Adventure, Fantasy",
+        Plot="A cat shelters on a boat with other animals after a great flood.",
+        Language="None", imdbRating="7.9",
+    ),
+    _known(
+        "tt9900101", "Flow", "2024", "movie", Genre="Animation, Short",
+        Plot="A made-up short of the same title and year.", Language="English", imdbRating="6.1",
+    ),
+    _known(
+        "tt3369806", "Max", "2015", "movie", Genre="Adventure, Family",
+        Plot="A dog that helped soldiers in Afghanistan returns to the U.S.",
+        Language="English", imdbRating="6.8",
+    ),
+    _known(
+        "tt1392190", "Mad Max: Fury Road", "2015", "movie", Genre="Action, Adventure, Sci-Fi",
+        Plot="In a post-apocalyptic wasteland, a woman rebels against a tyrannical ruler.",
+        Language="English, Russian", imdbRating="8.1",
+    ),
+    _known(
+        "tt0910970", "WALL·E", "2008", "movie", Genre="Animation, Adventure, Family",
+        Plot="A robot left to clean an abandoned Earth falls in love.",
+        Language="English", imdbRating="8.4",
+    ),
+    _known(
+        "tt9900102", "Walls Have Ears", "2008", "movie", Genre="Documentary",
+        Plot="A made-up film OMDb's `t=` answers for WALL·E.", Language="English",
+        imdbRating="5.0",
+    ),
+    _known(
+        "tt3281548", "Little Women", "2019", "movie", Genre="Drama, Romance",
+        Plot="Jo March reflects back and forth on her life.", Language="English",
+        imdbRating="7.8",
+    ),
+    _known(
+        "tt9900103", "Little Women", "2018", "movie", Genre="Drama",
+        Plot="A made-up modern retelling a year before.", Language="English", imdbRating="4.6",
+    ),
+    _known(
+        "tt0110367", "Little Women", "1994", "movie", Genre="Drama, Romance",
+        Plot="The March sisters grow up during the Civil War.", Language="English",
+        imdbRating="7.3",
+    ),
+    _known(
+        "tt0110413", "Léon: The Professional", "1994", "movie", Genre="Action, Crime, Drama",
+        Plot="A hitman takes in a girl whose family was killed.", Language="English, Italian",
+        imdbRating="8.5",
+    ),
+    _known(
+        "tt1586680", "Shameless", f"2011{EN_DASH}2021", "series", Genre="Comedy, Drama",
+        Plot="A scrappy Chicago family and their alcoholic father.", Language="English",
+        imdbRating="8.5", totalSeasons="11",
+    ),
+    _known(
+        "tt0377260", "Shameless", f"2004{EN_DASH}2013", "series", Genre="Comedy, Drama",
+        Plot="A Manchester family and their alcoholic father.", Language="English",
+        imdbRating="8.0", totalSeasons="11",
+    ),
+)  # fmt: skip
+# What `t=` answers for a trap's title (loosely matched) when no year is asked or the record's
+# is, and the type asked is the record's: the wrong film of the trap, not the row's. Trap
+# titles never get a made-up record: whatever the stand-in does not know of them is not found.
+TRAP_ANSWERS = {
+    "flow": "tt9900101",
+    "max": "tt1392190",
+    "wall e": "tt9900102",
+    "leon": "tt0110413",
+}
+
 
 def loose_title(text: str) -> str:
-    """Case, punctuation and spacing ignored, as OMDb's own title matching does (`Airplane!`)."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    """Case, accents, punctuation and spacing ignored, as OMDb's own title matching does
+    (`Airplane!`, `Amelie` for `Amélie`)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
@@ -120,13 +206,16 @@ def synthetic_imdb_id(title: str, year: int, kind: str) -> str:
     return f"tt9{_number('id', kind, loose_title(title), year) % 10**7:07d}"
 
 
-def synthesize_record(title: str, year: int, kind: str) -> dict[str, Any]:
+def synthesize_record(
+    title: str, year: int, kind: str, imdb_id: str | None = None
+) -> dict[str, Any]:
     """A modern-shape OMDb record: every value a string, `N/A` where unknown, a `Ratings` list.
 
     Series get an en dash year range and `totalSeasons` and lack the DVD/BoxOffice keys, as
     the Breakout Kings fixture does. Some records have no poster or rating, as real ones do.
+    The IMDb ID is made up unless given.
     """
-    imdb_id = synthetic_imdb_id(title, year, kind)
+    imdb_id = imdb_id or synthetic_imdb_id(title, year, kind)
     n = _number("record", imdb_id)
     rating = "N/A" if n % 13 == 0 else f"{3 + (n >> 8) % 60 / 10:.1f}"
     poster = (
@@ -181,15 +270,15 @@ class _TitleFixture:
 
 
 class OmdbFixtures:
-    """The real OMDb answers under `standins/fixtures/` and `KNOWN_RECORDS`, indexed by what
-    they answer."""
+    """The real OMDb answers under `standins/fixtures/`, `KNOWN_RECORDS` and `TRAP_RECORDS`,
+    indexed by what they answer."""
 
     def __init__(self, root: Path = FIXTURES) -> None:
         self.root = root
         self.by_id: dict[str, bytes] = {}
         self.titles: list[_TitleFixture] = []
         bodies = [path.read_bytes() for path in sorted(root.glob("*.json"))]
-        for body in [*bodies, *(_dump(record) for record in KNOWN_RECORDS)]:
+        for body in [*bodies, *(_dump(record) for record in (*KNOWN_RECORDS, *TRAP_RECORDS))]:
             record = json.loads(body)
             if "imdbID" not in record or "Type" not in record:
                 continue
@@ -204,6 +293,18 @@ class OmdbFixtures:
                 )
             )
         self.searches = {q: (root / name).read_bytes() for q, name in _SEARCH_FIXTURES.items()}
+        self.trap_answers = {q: self.by_id[imdb_id] for q, imdb_id in TRAP_ANSWERS.items()}
+        # The films and series of the real IMDb suggestion captures, so that a title OMDb makes
+        # up a record for has the ID IMDb's search gives it (one title, one ID, as upstream).
+        self.imdb_titles: dict[tuple[str, str], list[tuple[str, int | None]]] = {}
+        for capture in sorted(root.glob("imdb_suggestion/*.json")):
+            for entry in json.loads(capture.read_bytes()).get("d", []):
+                kind = _CAPTURED_KINDS.get(entry.get("qid") or entry.get("q"))
+                if kind is not None and str(entry.get("id", "")).startswith("tt"):
+                    self.imdb_titles.setdefault((loose_title(entry["l"]), kind), []).append(
+                        (entry["id"], entry.get("y"))
+                    )
+        self.trap_titles = set(TRAP_ANSWERS) | {loose_title(r["Title"]) for r in TRAP_RECORDS}
         self.seasons = {key: (root / name).read_bytes() for key, name in _SEASON_FIXTURES.items()}
 
     def error(self, name: str) -> bytes:
@@ -215,8 +316,14 @@ class OmdbFixtures:
         """The first fixture whose title matches loosely and whose year and type fit the query.
 
         Files are read in name order, so `t=airplane` alone gets the 1999 TV episode, as on OMDb.
+        A trap's title gets the trap's answer (`TRAP_ANSWERS`) when its year and type fit.
         """
         wanted = loose_title(title)
+        trap = self.trap_answers.get(wanted)
+        if trap is not None:
+            record = json.loads(trap)
+            if (year is None or record["Year"][:4] == str(year)) and kind in (None, record["Type"]):
+                return trap
         for fixture in self.titles:
             if fixture.title != wanted:
                 continue
@@ -226,6 +333,29 @@ class OmdbFixtures:
                 continue
             return fixture.body
         return None
+
+    def imdb_title(self, title: str, year: int | None, kind: str) -> tuple[str, int | None] | None:
+        """The (ID, year) IMDb's captures give this title of this type in this year, if any."""
+        for imdb_id, known_year in self.imdb_titles.get((loose_title(title), kind), []):
+            if year is None or known_year in (None, year):
+                return imdb_id, known_year
+        return None
+
+    def is_trap(self, title: str) -> bool:
+        """True for a trap's title: the stand-in makes up no record for it."""
+        return loose_title(title) in self.trap_titles
+
+    def search_known(self, query: str, year: int | None, kind: str | None) -> list[dict[str, Any]]:
+        """`s=` hits among the known records: every title holding the query's words."""
+        wanted = loose_title(query)
+        hits = []
+        for fixture in self.titles:
+            record = json.loads(fixture.body)
+            if wanted not in fixture.title or kind not in (None, fixture.kind):
+                continue
+            if year is None or fixture.start_year == year:
+                hits.append({k: record.get(k, "N/A") for k in _SEARCH_FIELDS})
+        return hits
 
 
 class OmdbStandin(Standin):
@@ -354,6 +484,8 @@ class OmdbStandin(Standin):
         fixture = self.fixtures.find_title(title, year, kind)
         if fixture is not None:
             return fixture
+        if self.fixtures.is_trap(title):
+            return self.fixtures.error("movie_not_found")
         record = self._synthesize(title, year, kind)
         return _dump(record) if record else self.fixtures.error("movie_not_found")
 
@@ -373,11 +505,12 @@ class OmdbStandin(Standin):
                 if (year is None or r["Year"][:4] == str(year))
                 and (kind is None or r["Type"] == kind)
             ]
+        elif self.fixtures.is_trap(query):
+            results = self.fixtures.search_known(query, year, kind)
         else:
             record = self._synthesize(query, year, kind)
             results = [
-                {k: record[k] for k in ("Title", "Year", "imdbID", "Type", "Poster")}
-                for record in ([record] if record else [])
+                {k: record[k] for k in _SEARCH_FIELDS} for record in ([record] if record else [])
             ]
         if not results:
             return self.fixtures.error("movie_not_found")
@@ -392,10 +525,16 @@ class OmdbStandin(Standin):
         kind = kind or "movie"
         if kind not in ("movie", "series"):
             return None
-        year = year if year is not None else synthetic_year(title, kind)
-        imdb_id = synthetic_imdb_id(title, year, kind)
+        known = self.fixtures.imdb_title(title, year, kind)
+        if known is not None:
+            imdb_id, year = known[0], year or known[1] or synthetic_year(title, kind)
+        else:
+            year = year if year is not None else synthetic_year(title, kind)
+            imdb_id = synthetic_imdb_id(title, year, kind)
         with self._lock:
-            return self._synthesized.setdefault(imdb_id, synthesize_record(title, year, kind))
+            return self._synthesized.setdefault(
+                imdb_id, synthesize_record(title, year, kind, imdb_id)
+            )
 
 
 def _dump(value: Mapping[str, Any]) -> bytes:

@@ -6,24 +6,36 @@ import csv
 import io
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
+from jobsimport_dagster.clients.omdb import SearchCandidate
 from jobsimport_dagster.db import rows as stored_rows
 from jobsimport_dagster.db.rows import FailedRow
 from jobsimport_dagster.models import EXTRA_CELLS
+from jobsimport_dagster.steps.enrich import describe
 from jobsimport_dagster.steps.read import read_header
 
 IMDB_ID = "IMDb ID"
-EXPORT_COLUMNS = ("line", "error_code", "error_message")
+CANDIDATES = "candidates"
+EXPORT_COLUMNS = ("line", "error_code", "error_message", CANDIDATES)
+SHOWN_CANDIDATES = 3
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 def neutralise(cell: str) -> str:
     """A cell a spreadsheet would run as a formula gets a leading `'` (adapters strip it)."""
     return f"'{cell}" if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def candidates_cell(candidates: Iterable[Mapping[str, Any]] | None) -> str:
+    """Up to 3 candidates of an ambiguous row, `tt… Title (Year, type)` joined by ` | `, for
+    the user to pick one and fill in `IMDb ID` (SPEC §12)."""
+    shown = list(candidates or [])[:SHOWN_CANDIDATES]
+    return " | ".join(describe(SearchCandidate(**candidate)) for candidate in shown)
 
 
 def export_columns(header: Sequence[str]) -> list[str]:
@@ -44,6 +56,7 @@ def failed_rows_csv(header: Sequence[str], failed: Iterable[FailedRow]) -> str:
             "line": str(row.line),
             "error_code": row.code,
             "error_message": row.message or "",
+            CANDIDATES: candidates_cell(row.candidates),
         }
         writer.writerow([neutralise(values.get(column, "")) for column in columns])
     return out.getvalue()

@@ -41,12 +41,14 @@ def imdb_search_key(query: str) -> CacheKey:
     return (IMDB, f"search={normalize_title(query)}")
 
 
-def first_key(seed: Mapping[str, Any], kind: Kind) -> CacheKey:
-    """The cache key of a row's first lookup in the chain (IMDb ID, else title and year)."""
-    if seed.get("imdb_id"):
-        return omdb_id_key(str(seed["imdb_id"]))
+def first_keys(seed: Mapping[str, Any], kind: Kind, chosen: str | None = None) -> list[CacheKey]:
+    """The cache keys of a row's first lookups in the chain: its IMDb ID (or the one the user
+    chose before), else OMDb by title and year and the IMDb search, its second opinion."""
+    imdb_id = seed.get("imdb_id") or chosen
+    if imdb_id:
+        return [omdb_id_key(str(imdb_id))]
     title = str(seed["show"] if kind is Kind.SERIES else seed["title"])
-    return omdb_title_key(title, seed.get("year"), kind)
+    return [omdb_title_key(title, seed.get("year"), kind), imdb_search_key(title)]
 
 
 class BudgetLease:
@@ -163,16 +165,17 @@ class CachedLookups:
         self.imdb_calls = 0
         self.cache_hits = 0
 
-    def prepare(self, seeds: Iterable[Mapping[str, Any]], kind: Kind) -> None:
-        """Before these rows start: read the stored answers to their first lookups in one
-        query, and lease an OMDb call for each row that has none."""
-        keys = {first_key(seed, kind) for seed in seeds}
+    def prepare(self, rows: Iterable[tuple[Mapping[str, Any], str | None]], kind: Kind) -> None:
+        """Before these rows (seed, IMDb ID chosen before) start: read the stored answers to
+        their first lookups in one query, and lease an OMDb call for each that has none."""
+        keys = {key for seed, chosen in rows for key in first_keys(seed, kind, chosen)}
         with self._engine.connect() as conn:
             answers = cache.get_answers(conn, keys, now=self._now())
         with self._lock:
             self._known.update(answers)
             self._read |= keys
-        self._budget.reserve(self._now().date(), len(keys - answers.keys()))
+        missing = [key for key in keys - answers.keys() if key[0] == OMDB]
+        self._budget.reserve(self._now().date(), len(missing))
 
     def flush(self) -> None:
         """Write the answers fetched since the last flush."""

@@ -6,11 +6,28 @@ import unicodedata
 import pandas as pd
 
 _WHITESPACE = re.compile(r"\s+")
+# Folding for comparisons that ignore case and accents: decompose (NFD), drop the combining
+# accents, lower(), then fold the few letters that have no decomposition or fold to two letters.
+# `db/row_list.folded` does the same in SQL, step for step.
+COMBINING_MARKS = "[\u0300-\u036f]"
+_COMBINING = re.compile(COMBINING_MARKS)
+SINGLE_LETTERS = ("øłđħı", "oldhi")
+TWO_LETTERS = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th"))
+_PYTHON_FOLD = str.maketrans(*SINGLE_LETTERS)
 
 
 def normalize_title(title: str) -> str:
     """Unicode NFKC, case-folded, whitespace collapsed: the title part of every dedupe key."""
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", title)).strip().casefold()
+
+
+def fold_text(text: str) -> str:
+    """Text as search compares it: lower case, accents dropped (`Amélie` -> `amelie`)."""
+    folded = _COMBINING.sub("", unicodedata.normalize("NFD", text)).lower()
+    folded = folded.translate(_PYTHON_FOLD)
+    for letter, letters in TWO_LETTERS:
+        folded = folded.replace(letter, letters)
+    return folded
 
 
 def movie_dedupe_key(title: str, viewing_date: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from jobsimport_dagster.clients.imdb import ImdbClient
 from jobsimport_dagster.clients.omdb import OmdbClient
 from jobsimport_dagster.codes import JobStatus, RowStatus
 from jobsimport_dagster.db import claims, jobs, viewings
+from jobsimport_dagster.db import rows as stored_rows
 from jobsimport_dagster.db.jobs import ImportJob, RowCounts
 from jobsimport_dagster.db.rows import FailedRow
 from jobsimport_dagster.errors import JobsimportError
@@ -74,6 +75,7 @@ class Settled:
     failed_csv: Path | None
     dry_run: bool
     stages: tuple[StepSummary, ...] = ()
+    match_verdicts: Mapping[str, int] = field(default_factory=dict)  # over all the import's rows
 
     @property
     def omdb_calls(self) -> int:
@@ -82,6 +84,11 @@ class Settled:
     @property
     def cache_hits(self) -> int:
         return sum(int(s.extra.get("cache_hits", 0)) for s in self.stages)
+
+    @property
+    def omdb_extra_lookups(self) -> int:
+        """OMDb lookups beyond each row's first: what verdicts cost on top (SPEC §12)."""
+        return sum(int(s.extra.get("omdb_extra_lookups", 0)) for s in self.stages)
 
 
 def find_import(conn: sa.Connection, partition_key: str) -> ImportJob:
@@ -239,6 +246,7 @@ def enrich_and_insert(
         lookups.flush()
         with engine.begin() as conn:
             claims.write_updates(conn, updates)
+            enrichment.write_choices(conn)
 
     try:
         with viewings.insert_lease(engine, job.id):
@@ -254,6 +262,8 @@ def enrich_and_insert(
             )
     finally:
         lookups.close()
+        with engine.begin() as conn:
+            enrichment.write_choices(conn)
     seconds = time.monotonic() - started
     return enrichment.summary(seconds), insertion.summary(seconds)
 
@@ -298,8 +308,9 @@ def finish(
             upload_root=upload_root,
             partition_key=partition_key,
         )
+        match_verdicts = stored_rows.verdict_counts(conn, job.id)
         job = find_import(conn, partition_key)
-    return Settled(job, counts, verdict, failed, failed_csv, dry_run, stages)
+    return Settled(job, counts, verdict, failed, failed_csv, dry_run, stages, match_verdicts)
 
 
 def stop(

@@ -34,6 +34,7 @@ def imported(engine: sa.Engine) -> None:
                 normalized_payload={
                     "title": "Amélie", "viewing_date": "2024-05-01", "year": 2001,
                     "match": {"imdb_id": "tt0211915"},
+                    "match_verdict": {"verdict": "verified", "route": "omdb_title"},
                 },
             ),
             dict(
@@ -65,9 +66,11 @@ def test_rows_as_a_table_with_what_the_page_shows(
     lines = output.splitlines()
     assert lines[0].split() == [
         "LINE", "STATUS", "CODE", "MESSAGE", "TITLE", "YEAR", "VIEWING", "DATE", "IMDB", "ID",
-        "TARGET", "RECORD", "ID",
+        "VERDICT", "TARGET", "RECORD", "ID",
     ]  # fmt: skip
-    assert lines[2].split() == ["2", "success", "Amélie", "2001", "2024-05-01", "tt0211915", "41"]
+    assert lines[2].split() == [
+        "2", "success", "Amélie", "2001", "2024-05-01", "tt0211915", "verified", "41"
+    ]  # fmt: skip
     assert lines[3].split()[:3] == ["3", "failed", "invalid_date"]
     assert "The date 2024-13-01 is not a date." in lines[3]
     assert lines[-1] == "rows 1-2 of 3 (--offset 2 for the next page)"
@@ -90,7 +93,7 @@ def test_rows_as_json_is_the_console_object(
                 "line": 3, "status": "failed", "error_code": "invalid_date",
                 "error_message": "The date 2024-13-01 is not a date.", "title": "=cmd",
                 "year": 1999, "viewing_date": "2024-13-01", "imdb_id": None,
-                "target_record_id": None,
+                "target_record_id": None, "verdict": None,
             }
         ],
         "total": 1,
@@ -100,7 +103,7 @@ def test_rows_as_json_is_the_console_object(
 def test_rows_as_csv_neutralise_formulas(imported: None, database_url: str, tmp_path: Path) -> None:
     code, output = rows(database_url, tmp_path, "--format", "csv", "--search", "AMELIE CMD")
     assert (code, output) == (0, "line,status,error_code,error_message,title,year,"
-                                 "viewing_date,imdb_id,target_record_id\n")  # fmt: skip
+                                 "viewing_date,imdb_id,target_record_id,verdict\n")  # fmt: skip
     code, output = rows(database_url, tmp_path, "--format", "csv", "--code", "invalid_date")
     assert code == 0
     records = list(csv.DictReader(io.StringIO(output)))

@@ -67,6 +67,7 @@ def movies(engine: sa.Engine) -> uuid.UUID:
             normalized_payload={
                 "title": "Amélie", "viewing_date": "2024-05-01", "year": 2001,
                 "imdb_id": None, "match": {"imdb_id": "tt0211915", "title": "Amélie"},
+                "match_verdict": {"verdict": "verified", "route": "omdb_title"},
             },
             status=RowStatus.SUCCESS, target_record_id="501",
         )  # fmt: skip
@@ -110,7 +111,7 @@ def test_every_row_by_line_with_its_fields(engine: sa.Engine, movies: uuid.UUID)
         {
             "line": 2, "status": "success", "error_code": None, "error_message": None,
             "title": "Amélie", "year": 2001, "viewing_date": "2024-05-01",
-            "imdb_id": "tt0211915", "target_record_id": "501",
+            "imdb_id": "tt0211915", "target_record_id": "501", "verdict": "verified",
         },
         # an invalid row has no normalized payload: title and date come from the file, and a
         # year that is not a number is left out
@@ -118,19 +119,19 @@ def test_every_row_by_line_with_its_fields(engine: sa.Engine, movies: uuid.UUID)
             "line": 3, "status": "failed", "error_code": "invalid_date",
             "error_message": "The date 2024-02-30 is not a real date.", "title": "Heat",
             "year": None, "viewing_date": "2024-02-30", "imdb_id": None,
-            "target_record_id": None,
+            "target_record_id": None, "verdict": None,
         },
         {
             "line": 4, "status": "failed", "error_code": "not_found",
             "error_message": "No provider knows 'Nowhere Man' (2020).", "title": "Nowhere Man",
             "year": 2020, "viewing_date": "2024-03-01", "imdb_id": None,
-            "target_record_id": None,
+            "target_record_id": None, "verdict": None,
         },
         # not matched yet: the IMDb ID the row gave
         {
             "line": 5, "status": "pending", "error_code": None, "error_message": None,
             "title": "ÉCOLE 100%", "year": 2019, "viewing_date": "2024-04-01",
-            "imdb_id": "tt7654321", "target_record_id": None,
+            "imdb_id": "tt7654321", "target_record_id": None, "verdict": None,
         },
     ]  # fmt: skip
 
@@ -194,7 +195,7 @@ def test_page_as_dict_is_rows_and_total(engine: sa.Engine, movies: uuid.UUID) ->
     assert as_dict["total"] == 1
     assert list(as_dict["rows"][0]) == [
         "line", "status", "error_code", "error_message", "title", "year", "viewing_date",
-        "imdb_id", "target_record_id",
+        "imdb_id", "target_record_id", "verdict",
     ]  # fmt: skip
 
 

@@ -20,7 +20,7 @@ ACTIVITY = [
     "Profile Name", "Start Time", "Duration", "Attributes", "Title", "Supplemental Video Type",
     "Device Type", "Bookmark", "Latest Bookmark", "Country",
 ]  # fmt: skip
-FAILED_CSV_COLUMNS = ["IMDb ID", "line", "error_code", "error_message"]
+FAILED_CSV_COLUMNS = ["IMDb ID", "line", "error_code", "error_message", "candidates"]
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ FAILED_CSV_COLUMNS = ["IMDb ID", "line", "error_code", "error_message"]
         # a UTF-8 BOM and spaces around names (Excel)
         (["\ufeffDate", " Name ", "Year ", " Letterboxd URI", "Rating", "Rewatch", "Tags",
           "Watched Date "], "diary.csv", "movies", letterboxd.DIARY),
-        # the failed-rows CSV dropped back: IMDb ID and line/error_code/error_message added
+        # the failed-rows CSV dropped back: IMDb ID and line/error_code/error_message/candidates
         ([*DIARY, *FAILED_CSV_COLUMNS], "movies-20240601t000000-diary-0a1b2c3d.failed.csv",
          "movies", letterboxd.DIARY),
         ([*WATCHED, *FAILED_CSV_COLUMNS], "x.failed.csv", "movies", letterboxd.WATCHED),

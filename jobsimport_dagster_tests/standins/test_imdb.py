@@ -75,3 +75,14 @@ def test_entries_added_from_python_and_over_http_are_searchable(imdb: RunningSta
 
 def test_search_without_query_is_a_400(imdb: RunningStandin) -> None:
     assert requests.get(f"{imdb.base_url}/search", timeout=5).status_code == 400
+
+
+def test_the_match_traps_list_every_title_of_their_name(imdb: RunningStandin) -> None:
+    found = {(e["id"], e["qid"]) for e in _search(imdb, "flow").json()["d"]}
+    # the feature and a short of the same title and year (IMDb types the short `short`)
+    assert {("tt4772188", "movie"), ("tt9900101", "short")} <= found
+    assert {e["y"] for e in _search(imdb, "shameless").json()["d"]} == {2004, 2011}
+    # "Max" also finds Mad Max: Fury Road, as a real suggestion search does
+    assert {e["id"] for e in _search(imdb, "max").json()["d"]} >= {"tt3369806", "tt1392190"}
+    # accents ignored
+    assert [e["id"] for e in _search(imdb, "amelie").json()["d"]] == ["tt0211915"]

@@ -226,3 +226,50 @@ def test_the_demos_fix_is_known_by_id_but_its_title_is_not(omdb: RunningStandin)
     omdb.standin.configure(not_found=UNKNOWN_TITLES)
     assert _ask(omdb, t=UNKNOWN_TITLES[0]).json()["Response"] == "False"
     assert _ask(omdb, i=FIX_IMDB_ID).json()["Title"] == "Amélie"
+
+
+@pytest.mark.parametrize(
+    ("params", "answer"),
+    [
+        # t= answers another title: Max gets Mad Max: Fury Road, WALL·E a Walls Have Ears
+        ({"t": "Max", "y": "2015", "type": "movie"}, ("tt1392190", "Mad Max: Fury Road")),
+        ({"t": "WALL·E", "y": "2008"}, ("tt9900102", "Walls Have Ears")),
+        ({"t": "Leon", "y": "1994"}, ("tt0110413", "Léon: The Professional")),
+        # t=Flow answers the short of the year (Type movie, `Short` in Genre)
+        ({"t": "Flow", "y": "2024", "type": "movie"}, ("tt9900101", "Flow")),
+        # a remake: the year asked decides; without one, the 2019 film
+        ({"t": "Little Women", "y": "1994"}, ("tt0110367", "Little Women")),
+        ({"t": "Little Women"}, ("tt3281548", "Little Women")),
+        # accents are folded as OMDb folds them
+        ({"t": "Amelie", "y": "2001"}, ("tt0211915", "Amélie")),
+        # the US series of the UK/US pair
+        ({"t": "Shameless", "type": "series"}, ("tt1586680", "Shameless")),
+        # the right titles are known by ID
+        ({"i": "tt4772188"}, ("tt4772188", "Flow")),
+        ({"i": "tt3369806"}, ("tt3369806", "Max")),
+    ],
+)
+def test_the_match_traps_answer_as_omdb_does(
+    omdb: RunningStandin, params: dict[str, str], answer: tuple[str, str]
+) -> None:
+    body = _ask(omdb, **params).json()
+    assert (body["imdbID"], body["Title"]) == answer
+
+
+def test_a_trap_title_is_never_made_up(omdb: RunningStandin) -> None:
+    # Leon in another year is not found (no made-up "Leon"); its search lists the known title.
+    assert _ask(omdb, t="Leon", y="1993").json()["Error"] == "Movie not found!"
+    search = _ask(omdb, s="Leon", type="movie").json()["Search"]
+    assert [hit["imdbID"] for hit in search] == ["tt0110413"]
+    flow = _ask(omdb, t="Flow", y="2024").json()
+    assert "Short" in flow["Genre"]
+
+
+def test_a_title_imdb_knows_gets_imdbs_id_not_a_made_up_one(omdb: RunningStandin) -> None:
+    # One film, one ID, as upstream: IMDb's capture lists Crazy, Stupid, Love. as tt1570728,
+    # so OMDb's made-up record of it has that ID too (else a verdict sees two films).
+    body = _ask(omdb, t="Crazy, Stupid, Love.", y="2011", type="movie").json()
+    assert (body["imdbID"], body["Year"]) == ("tt1570728", "2011")
+    assert _ask(omdb, i="tt1570728").json()["Title"] == "Crazy, Stupid, Love."
+    # another year is another film, with an ID of its own
+    assert _ask(omdb, t="Crazy, Stupid, Love.", y="1990").json()["imdbID"].startswith("tt9")

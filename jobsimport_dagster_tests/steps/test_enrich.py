@@ -8,17 +8,26 @@ from typing import Any
 import pytest
 
 from jobsimport_dagster.clients.imdb import imdb_search_answer, parse_imdb_search, parse_suggestions
-from jobsimport_dagster.clients.omdb import Kind, parse_omdb_search, parse_omdb_title, parse_year
+from jobsimport_dagster.clients.omdb import (
+    Kind,
+    SearchCandidate,
+    parse_omdb_search,
+    parse_omdb_title,
+    parse_year,
+)
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.errors import BudgetExhausted, MissingCredential, UpstreamUnavailable
+from jobsimport_dagster.standins.omdb import EN_DASH
 from jobsimport_dagster.steps.enrich import (
     MatchProblem,
+    MatchVerdict,
     Route,
+    choice_keys,
+    describe,
     enrich_seed,
-    is_acceptable_match,
+    judge,
     kind_for,
     match_problem,
-    pick_candidate,
     title_match_key,
 )
 from jobsimport_dagster.steps.normalize import normalize_title
@@ -232,7 +241,6 @@ def test_match_problem(
 ) -> None:
     title = parse_omdb_title(load_omdb(sample_data, fixture))
     assert match_problem(title, kind=kind, year_hint=year_hint) == problem
-    assert is_acceptable_match(title, kind=kind, year_hint=year_hint) is (problem is None)
 
 
 def test_search_game_is_never_acceptable_for_movies(sample_data: Path) -> None:
@@ -249,6 +257,58 @@ def test_search_game_is_never_acceptable_for_movies(sample_data: Path) -> None:
         ("Spiderman", "Spider-Man", True),  # hyphen
         ("1917", "1917", True),  # numeric title
         ("Airplane II", "Airplane!", False),
+        # case: Letterboxd's "THE GODFATHER" from an all-caps list import
+        ("THE GODFATHER", "The Godfather", True),
+        # accents both ways: Léon, Les Misérables, Nausicaä, Bienvenue chez les Ch'tis
+        ("Leon", "Léon", True),
+        ("Nausicaa of the Valley of the Wind", "Nausicaä of the Valley of the Wind", True),
+        ("Bienvenue chez les Chtis", "Bienvenue chez les Ch'tis", True),
+        # letters without a decomposition: Æon Flux, Ø in Danish titles
+        ("Aeon Flux", "Æon Flux", True),
+        ("Kobenhavn", "København", True),
+        # `·` / `:` / `-` separators: WALL·E is WALL-E and WALL E, not "Walls Have Ears"
+        ("WALL-E", "WALL·E", True),
+        ("Wall E", "WALL·E", True),
+        ("WALL·E", "Walls Have Ears", False),
+        ("Mission Impossible", "Mission: Impossible", True),
+        ("Star Wars Episode IV A New Hope", "Star Wars: Episode IV - A New Hope", True),
+        # `&` and "and": Fast & Furious, Marley & Me
+        ("Fast and Furious", "Fast & Furious", True),
+        ("Marley and Me", "Marley & Me", True),
+        # leading articles, English: The Matrix / Matrix, The / A Quiet Place / An Education
+        ("Matrix", "The Matrix", True),
+        ("Matrix, The", "The Matrix", True),
+        ("Quiet Place", "A Quiet Place", True),
+        ("Education", "An Education", True),
+        # French: Les Misérables, Le Samouraï, La Haine, L'Avventura (Italian elision too)
+        ("Miserables", "Les Misérables", True),
+        ("Samourai", "Le Samouraï", True),
+        ("Haine", "La Haine", True),
+        ("Avventura", "L'Avventura", True),
+        # German: Der Untergang, Die Welle, Das Boot
+        ("Untergang", "Der Untergang", True),
+        ("Welle", "Die Welle", True),
+        ("Boot", "Das Boot", True),
+        # Spanish and Italian: El laberinto del fauno, Il Postino
+        ("Laberinto del fauno", "El laberinto del fauno", True),
+        ("Postino", "Il Postino", True),
+        # only a leading article goes: "The Man Who Knew Too Much" keeps its inner words
+        ("Man Who Knew Much", "The Man Who Knew Too Much", False),
+        # roman and arabic sequel numbers: Rocky II, The Godfather Part II, Star Wars IV
+        ("Rocky 2", "Rocky II", True),
+        ("The Godfather: Part 2", "The Godfather Part II", True),
+        ("Rocky", "Rocky II", False),
+        # a first word is never a numeral: "I, Robot" is not "1 Robot", "V for Vendetta" stays
+        ("1 Robot", "I, Robot", False),
+        ("V for Vendetta", "V for Vendetta", True),
+        # initialisms and possessives are one word: A.I., Ocean's Eleven
+        ("AI Artificial Intelligence", "A.I. Artificial Intelligence", True),
+        ("Oceans Eleven", "Ocean's Eleven", True),
+        # a shorter title inside a longer one is another film: Max is not Mad Max: Fury Road
+        ("Max", "Mad Max: Fury Road", False),
+        ("Blade Runner", "Blade Runner 2049", False),
+        # compatibility characters: Fellini's 8½ typed as 8 1/2
+        ("8 1/2", "8½", True),
     ],
 )
 def test_title_match_key_ignores_case_accents_and_punctuation(
@@ -263,16 +323,16 @@ def test_title_match_key_ignores_case_accents_and_punctuation(
         # three records titled alike: the game is skipped, the right year wins
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2004, "tt0338348"),
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2003, "tt8112192"),
-        # no year: the provider's order among equal titles
-        (SEARCH_POLAR, "the polar express", Kind.MOVIE, None, "tt0338348"),
+        # no year, and two films of that title in 2003 and 2004: a tie, no guess (SPEC §12)
+        (SEARCH_POLAR, "the polar express", Kind.MOVIE, None, None),
         # a year between both films: the closest one
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2005, "tt0338348"),
         # no film of that year at all
         (SEARCH_POLAR, "The Polar Express", Kind.MOVIE, 2010, None),
         # "airplane" is "Airplane!"; sequels and episodes are passed over
         (SEARCH_AIRPLANE, "airplane", Kind.MOVIE, None, "tt0080339"),
-        # another title is taken only when the file's year matches it
-        (SEARCH_AIRPLANE, "airplane", Kind.MOVIE, 1982, "tt0083530"),
+        # another title is never taken, even when the file's year is its year ("Airplane II")
+        (SEARCH_AIRPLANE, "airplane", Kind.MOVIE, 1982, None),
         # only an episode has this title
         (SEARCH_AIRPLANE, "Paper Airplane", Kind.MOVIE, None, None),
         # a series in a legacy search, open-ended year "2010" + en dash
@@ -285,12 +345,13 @@ def test_title_match_key_ignores_case_accents_and_punctuation(
         (IMDB_STUPID, "crazy stupid love", Kind.MOVIE, None, "tt1570728"),
         # unreleased film without a year is still the title-equal one
         (IMDB_FLASH, "The Flash", Kind.MOVIE, 2023, "tt0439572"),
-        # two series titled "The Flash": the year decides
+        # two series titled "The Flash": the year decides; without one it is a tie
         (IMDB_FLASH, "The Flash", Kind.SERIES, 1990, "tt0098798"),
-        (IMDB_FLASH, "The Flash", Kind.SERIES, None, "tt3107288"),
+        (IMDB_FLASH, "The Flash", Kind.SERIES, 2014, "tt3107288"),
+        (IMDB_FLASH, "The Flash", Kind.SERIES, None, None),
     ],
 )
-def test_pick_candidate(
+def test_judge_names_the_one_best_fit_or_none(
     sample_data: Path,
     fixture: str,
     query: str,
@@ -302,7 +363,7 @@ def test_pick_candidate(
     candidates = (
         parse_omdb_search(data) if "Search" in data else parse_imdb_search(as_cached_search(data))
     )
-    choice = pick_candidate(candidates, query=query, kind=kind, year_hint=year_hint)
+    choice = judge(candidates, query=query, kind=kind, year_hint=year_hint).winner
     assert (choice.imdb_id if choice else None) == picked
 
 
@@ -396,21 +457,21 @@ CHAIN_CASES = [
         id="given-imdb-id",
     ),
     pytest.param(
-        # t=airplane&y=1980 answers the film "Airplane!"
+        # t=airplane&y=1980 answers the film "Airplane!"; IMDb's search is the second opinion
         movie_seed("airplane", 1980),
         Kind.MOVIE,
         {"by_title": {("airplane", 1980): AIRPLANE_1980}},
         ("tt0080339", Route.OMDB_TITLE, None),
-        [("t", "airplane", 1980, "movie")],
+        [("t", "airplane", 1980, "movie"), ("imdb", "airplane")],
         id="title-and-year",
     ),
     pytest.param(
-        # the file's year is one off: year-1 finds it
+        # the file's year is one off and IMDb knows nothing: year-1 finds it
         movie_seed("airplane", 1981),
         Kind.MOVIE,
         {"by_title": {("airplane", 1980): AIRPLANE_1980}},
         ("tt0080339", Route.OMDB_TITLE, None),
-        [("t", "airplane", 1981, "movie"), ("t", "airplane", 1980, "movie")],
+        [("t", "airplane", 1981, "movie"), ("imdb", "airplane"), ("t", "airplane", 1980, "movie")],
         id="year-minus-one",
     ),
     pytest.param(
@@ -419,7 +480,12 @@ CHAIN_CASES = [
         Kind.MOVIE,
         {"by_title": {("1917", 2019): FILM_1917}},
         ("tt8579674", Route.OMDB_TITLE, None),
-        [("t", "1917", 2018, "movie"), ("t", "1917", 2017, "movie"), ("t", "1917", 2019, "movie")],
+        [
+            ("t", "1917", 2018, "movie"),
+            ("imdb", "1917"),
+            ("t", "1917", 2017, "movie"),
+            ("t", "1917", 2019, "movie"),
+        ],
         id="numeric-title-year-plus-one",
     ),
     pytest.param(
@@ -432,11 +498,17 @@ CHAIN_CASES = [
             "by_id": {"tt0080339": AIRPLANE_1980},
         },
         ("tt0080339", Route.OMDB_SEARCH, None),
-        [("t", "airplane", None, "movie"), ("s", "airplane", None, "movie"), ("i", "tt0080339")],
+        [
+            ("t", "airplane", None, "movie"),
+            ("imdb", "airplane"),
+            ("s", "airplane", None, "movie"),
+            ("i", "tt0080339"),
+        ],
         id="episode-then-search",
     ),
     pytest.param(
-        # OMDb says "Movie not found!" and "Too many results."; IMDb finds it
+        # OMDb says "Movie not found!"; IMDb's search, asked second, finds it: no OMDb call
+        # around the year nor OMDb search is spent
         movie_seed("Up", 2009),
         Kind.MOVIE,
         {
@@ -444,14 +516,7 @@ CHAIN_CASES = [
             "by_id": {"tt1049413": UP},
         },
         ("tt1049413", Route.IMDB_SEARCH, None),
-        [
-            ("t", "Up", 2009, "movie"),
-            ("t", "Up", 2008, "movie"),
-            ("t", "Up", 2010, "movie"),
-            ("s", "Up", 2009, "movie"),
-            ("imdb", "Up"),
-            ("i", "tt1049413"),
-        ],
+        [("t", "Up", 2009, "movie"), ("imdb", "Up"), ("i", "tt1049413")],
         id="imdb-fallback",
     ),
     pytest.param(
@@ -460,7 +525,7 @@ CHAIN_CASES = [
         Kind.SERIES,
         {"by_title": {("breakout kings", None): BREAKOUT_KINGS}},
         ("tt1590961", Route.OMDB_TITLE, None),
-        [("t", "Breakout Kings", None, "series")],
+        [("t", "Breakout Kings", None, "series"), ("imdb", "Breakout Kings")],
         id="show-by-title",
     ),
     pytest.param(
@@ -505,7 +570,7 @@ CHAIN_CASES = [
         Kind.MOVIE,
         {"by_title": {("airplane", None): AIRPLANE_EPISODE}},
         (None, None, RowCode.WRONG_TYPE),
-        [("t", "airplane", None, "movie"), ("s", "airplane", None, "movie"), ("imdb", "airplane")],
+        [("t", "airplane", None, "movie"), ("imdb", "airplane"), ("s", "airplane", None, "movie")],
         id="only-an-episode",
     ),
     pytest.param(
@@ -525,10 +590,10 @@ CHAIN_CASES = [
         (None, None, RowCode.WRONG_TYPE),
         [
             ("t", "One Day", 2024, "movie"),
+            ("imdb", "One Day"),
             ("t", "One Day", 2023, "movie"),
             ("t", "One Day", 2025, "movie"),
             ("s", "One Day", 2024, "movie"),
-            ("imdb", "One Day"),
         ],
         id="series-logged-as-film",
     ),
@@ -540,26 +605,39 @@ CHAIN_CASES = [
         (None, None, RowCode.NOT_FOUND),
         [
             ("t", "1917", 2023, "movie"),
+            ("imdb", "1917"),
             ("t", "1917", 2022, "movie"),
             ("t", "1917", 2024, "movie"),
             ("s", "1917", 2023, "movie"),
-            ("imdb", "1917"),
         ],
         id="year-mismatch-is-not-found",
     ),
     pytest.param(
-        # IMDb names a series OMDb cannot resolve ("Error getting data."): not_found
-        show_seed("The Flash"),
-        Kind.SERIES,
-        {"imdb": {"the flash": IMDB_FLASH}, "by_id": {"tt3107288": ERROR_GETTING_DATA}},
+        # IMDb names the unreleased film OMDb cannot resolve ("Error getting data."): it is
+        # not taken, and nothing else fits: not_found
+        movie_seed("The Flash", 2023),
+        Kind.MOVIE,
+        {"imdb": {"the flash": IMDB_FLASH}, "by_id": {"tt0439572": ERROR_GETTING_DATA}},
         (None, None, RowCode.NOT_FOUND),
         [
-            ("t", "The Flash", None, "series"),
-            ("s", "The Flash", None, "series"),
+            ("t", "The Flash", 2023, "movie"),
             ("imdb", "The Flash"),
-            ("i", "tt3107288"),
+            ("i", "tt0439572"),
+            ("t", "The Flash", 2022, "movie"),
+            ("t", "The Flash", 2024, "movie"),
+            ("s", "The Flash", 2023, "movie"),
         ],
         id="imdb-id-omdb-cannot-resolve",
+    ),
+    pytest.param(
+        # a show without a year: IMDb knows two series "The Flash" (1990, 2014) and nothing
+        # tells them apart: ambiguous_match, and no OMDb call is spent on either
+        show_seed("The Flash"),
+        Kind.SERIES,
+        {"imdb": {"the flash": IMDB_FLASH}},
+        (None, None, RowCode.AMBIGUOUS_MATCH),
+        [("t", "The Flash", None, "series"), ("imdb", "The Flash")],
+        id="two-series-no-year",
     ),
 ]
 
@@ -649,10 +727,250 @@ def test_lookup_errors_propagate_unchanged(sample_data: Path, step: str, error: 
     assert raised.value is error
 
 
-def test_pick_candidate_prefers_the_equal_title_over_the_exact_year(sample_data: Path) -> None:
+def test_judge_prefers_the_equal_title_over_the_exact_year(sample_data: Path) -> None:
     # Were "Airplane II" from 1981, the file's "airplane (1981)" is still "Airplane!" (1980).
     data = load_omdb(sample_data, SEARCH_AIRPLANE)
     data["Search"][1]["Year"] = "1981"
     candidates = parse_omdb_search(data)
-    choice = pick_candidate(candidates, query="airplane", kind=Kind.MOVIE, year_hint=1981)
+    choice = judge(candidates, query="airplane", kind=Kind.MOVIE, year_hint=1981).winner
     assert choice is not None and choice.imdb_id == "tt0080339"
+
+
+# --- verdicts (SPEC §12) -------------------------------------------------------------------------
+
+
+def omdb_body(imdb_id: str, title: str, year: str, kind: str = "movie", genre: str = "Drama"):
+    """A minimal OMDb success body."""
+    return {"Title": title, "Year": year, "imdbID": imdb_id, "Type": kind, "Genre": genre,
+            "Response": "True"}  # fmt: skip
+
+
+def imdb_hits(*hits: tuple[str, str, int, str]) -> dict[str, Any]:
+    """An IMDb suggestion answer (v3 shape) listing these (id, title, year, qid)."""
+    return {"d": [{"id": i, "l": title, "y": year, "qid": qid} for i, title, year, qid in hits]}
+
+
+FLOW_FEATURE = omdb_body("tt4772188", "Flow", "2024", genre="Animation, Adventure, Fantasy")
+FLOW_SHORT = omdb_body("tt9900101", "Flow", "2024", genre="Animation, Short")
+MAX = omdb_body("tt3369806", "Max", "2015")
+MAD_MAX = omdb_body("tt1392190", "Mad Max: Fury Road", "2015")
+WALL_E = omdb_body("tt0910970", "WALL·E", "2008")
+WALLS_HAVE_EARS = omdb_body("tt9900102", "Walls Have Ears", "2008")
+LEON = omdb_body("tt0110413", "Léon: The Professional", "1994")
+LITTLE_WOMEN_2019 = omdb_body("tt3281548", "Little Women", "2019")
+SHAMELESS_US = omdb_body("tt1586680", "Shameless", f"2011{EN_DASH}2021", kind="series")
+LITTLE_WOMEN_HITS = imdb_hits(
+    ("tt3281548", "Little Women", 2019, "movie"),
+    ("tt9900103", "Little Women", 2018, "movie"),
+    ("tt0110367", "Little Women", 1994, "movie"),
+)
+
+VERDICT_CASES = [
+    pytest.param(
+        # "Flow" 2024: OMDb's t= answers a short (`Short` in Genre, Type movie); IMDb lists the
+        # feature too: two titles fit, nothing tells them apart
+        movie_seed("Flow", 2024),
+        Kind.MOVIE,
+        {
+            "by_title": {("flow", 2024): FLOW_SHORT},
+            "imdb": {
+                "flow": imdb_hits(
+                    ("tt4772188", "Flow", 2024, "movie"), ("tt9900101", "Flow", 2024, "short")
+                )
+            },
+        },
+        (None, RowCode.AMBIGUOUS_MATCH, MatchVerdict.AMBIGUOUS, None),
+        {"tt4772188", "tt9900101"},
+        [("t", "Flow", 2024, "movie"), ("imdb", "Flow")],
+        id="short-and-feature-of-one-year",
+    ),
+    pytest.param(
+        # "Max" 2015: OMDb's t= answers "Mad Max: Fury Road"; IMDb names the film "Max" of
+        # that year, fetched by ID: verified to the row's title
+        movie_seed("Max", 2015),
+        Kind.MOVIE,
+        {
+            "by_title": {("max", 2015): MAD_MAX},
+            "by_id": {"tt3369806": MAX},
+            "imdb": {
+                "max": imdb_hits(
+                    ("tt3369806", "Max", 2015, "movie"),
+                    ("tt1392190", "Mad Max: Fury Road", 2015, "movie"),
+                )
+            },
+        },
+        ("tt3369806", None, MatchVerdict.VERIFIED, Route.IMDB_SEARCH),
+        {"tt3369806"},
+        [("t", "Max", 2015, "movie"), ("imdb", "Max"), ("i", "tt3369806")],
+        id="t-answers-another-title-imdb-has-the-row's",
+    ),
+    pytest.param(
+        # "WALL·E": t= answers "Walls Have Ears"; IMDb's WALL·E has the row's key
+        movie_seed("WALL·E", 2008),
+        Kind.MOVIE,
+        {
+            "by_title": {("wall·e", 2008): WALLS_HAVE_EARS},
+            "by_id": {"tt0910970": WALL_E},
+            "imdb": {"wall·e": imdb_hits(("tt0910970", "WALL·E", 2008, "movie"))},
+        },
+        ("tt0910970", None, MatchVerdict.VERIFIED, Route.IMDB_SEARCH),
+        {"tt0910970"},
+        [("t", "WALL·E", 2008, "movie"), ("imdb", "WALL·E"), ("i", "tt0910970")],
+        id="middle-dot-title",
+    ),
+    pytest.param(
+        # "Leon" 1994: only "Léon: The Professional" answers, another title: the user decides
+        movie_seed("Leon", 1994),
+        Kind.MOVIE,
+        {
+            "by_title": {("leon", 1994): LEON},
+            "imdb": {"leon": imdb_hits(("tt0110413", "Léon: The Professional", 1994, "movie"))},
+        },
+        (None, RowCode.AMBIGUOUS_MATCH, MatchVerdict.AMBIGUOUS, None),
+        {"tt0110413"},
+        [
+            ("t", "Leon", 1994, "movie"),
+            ("imdb", "Leon"),
+            ("t", "Leon", 1993, "movie"),
+            ("t", "Leon", 1995, "movie"),
+            ("s", "Leon", 1994, "movie"),
+        ],
+        id="only-another-title",
+    ),
+    pytest.param(
+        # "Little Women" without a year: the 2019 film, a 2018 one and the 1994 one
+        movie_seed("Little Women"),
+        Kind.MOVIE,
+        {
+            "by_title": {("little women", None): LITTLE_WOMEN_2019},
+            "imdb": {"little women": LITTLE_WOMEN_HITS},
+        },
+        (None, RowCode.AMBIGUOUS_MATCH, MatchVerdict.AMBIGUOUS, None),
+        {"tt3281548", "tt9900103", "tt0110367"},
+        [("t", "Little Women", None, "movie"), ("imdb", "Little Women")],
+        id="remakes-and-no-year",
+    ),
+    pytest.param(
+        # "Little Women" 2019: the remake a year before fits less well than the row's year
+        movie_seed("Little Women", 2019),
+        Kind.MOVIE,
+        {
+            "by_title": {("little women", 2019): LITTLE_WOMEN_2019},
+            "imdb": {"little women": LITTLE_WOMEN_HITS},
+        },
+        ("tt3281548", None, MatchVerdict.VERIFIED, Route.OMDB_TITLE),
+        {"tt3281548"},
+        [("t", "Little Women", 2019, "movie"), ("imdb", "Little Women")],
+        id="remake-one-year-off",
+    ),
+    pytest.param(
+        # "Shameless" as a show, no year: the US (2011) and the UK (2004) series
+        show_seed("Shameless"),
+        Kind.SERIES,
+        {
+            "by_title": {("shameless", None): SHAMELESS_US},
+            "imdb": {
+                "shameless": imdb_hits(
+                    ("tt1586680", "Shameless", 2011, "tvSeries"),
+                    ("tt0377260", "Shameless", 2004, "tvSeries"),
+                )
+            },
+        },
+        (None, RowCode.AMBIGUOUS_MATCH, MatchVerdict.AMBIGUOUS, None),
+        {"tt1586680", "tt0377260"},
+        [("t", "Shameless", None, "series"), ("imdb", "Shameless")],
+        id="uk-and-us-series",
+    ),
+    pytest.param(
+        # the row names its ID: given_id, one i= call, no search
+        movie_seed("Flow", 2024, imdb_id="tt4772188"),
+        Kind.MOVIE,
+        {"by_id": {"tt4772188": FLOW_FEATURE}},
+        ("tt4772188", None, MatchVerdict.GIVEN_ID, Route.IMDB_ID),
+        {"tt4772188"},
+        [("i", "tt4772188")],
+        id="given-id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("seed", "kind", "answers", "expected", "first", "calls"), VERDICT_CASES)
+def test_each_trap_is_verified_to_the_right_title_or_ambiguous(
+    sample_data: Path,
+    seed: dict[str, Any],
+    kind: Kind,
+    answers: dict[str, Any],
+    expected: tuple[str | None, RowCode | None, MatchVerdict, Route | None],
+    first: set[str],
+    calls: list[tuple[Any, ...]],
+) -> None:
+    lookups = FakeLookups(sample_data, **answers)
+    result = enrich_seed(seed, kind=kind, lookups=lookups)
+    verdict = result.verdict
+    assert verdict is not None
+    match = result.match.imdb_id if result.match else None
+    route = None if verdict["route"] is None else Route(verdict["route"])
+    assert (match, result.code, verdict["verdict"], route) == expected
+    # The candidates that decided lead the evidence, each as the failed-rows CSV shows it.
+    leading = {c["imdb_id"] for c in verdict["candidates"][: len(first)]}
+    assert leading == first
+    assert set(verdict["candidates"][0]) == {"imdb_id", "title", "year", "kind", "short"}
+    assert verdict["reason"].endswith(".")
+    assert lookups.calls == calls
+    assert verdict["omdb_lookups"] == sum(1 for call in calls if call[0] != "imdb")
+    if result.code is RowCode.AMBIGUOUS_MATCH:
+        assert result.outcome is not None and "IMDb ID" in result.outcome.message
+
+
+def test_a_choice_remembered_is_fetched_by_id_without_a_search(sample_data: Path) -> None:
+    lookups = FakeLookups(sample_data, by_id={"tt4772188": FLOW_FEATURE})
+    result = enrich_seed(
+        movie_seed("Flow", 2024), kind=Kind.MOVIE, lookups=lookups, remembered="tt4772188"
+    )
+    assert result.match is not None and result.match.imdb_id == "tt4772188"
+    assert result.verdict is not None
+    assert (result.verdict["verdict"], result.verdict["route"]) == ("remembered", "imdb_id")
+    assert "chose tt4772188" in result.verdict["reason"]
+    assert lookups.calls == [("i", "tt4772188")]
+
+
+def test_a_remembered_id_of_the_wrong_type_is_not_taken(sample_data: Path) -> None:
+    lookups = FakeLookups(sample_data, by_id={"tt1586680": SHAMELESS_US})
+    result = enrich_seed(
+        movie_seed("Shameless"), kind=Kind.MOVIE, lookups=lookups, remembered="tt1586680"
+    )
+    assert (result.match, result.code) == (None, RowCode.WRONG_TYPE)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "text"),
+    [
+        # the SPEC §12 form: `tt… Title (Year, type)`
+        (SearchCandidate("tt4772188", "Flow", 2024, "movie"), "tt4772188 Flow (2024, movie)"),
+        # a short says so, though OMDb and IMDb type it `movie`
+        (SearchCandidate("tt9900101", "Flow", 2024, "movie", short=True),
+         "tt9900101 Flow (2024, short)"),
+        # an unreleased title has no year yet
+        (SearchCandidate("tt0439572", "The Flash", None, "movie"),
+         "tt0439572 The Flash (year unknown, movie)"),
+    ],
+)  # fmt: skip
+def test_describe_a_candidate(candidate: SearchCandidate, text: str) -> None:
+    assert describe(candidate) == text
+
+
+def test_omdb_shorts_are_told_by_their_genre() -> None:
+    assert parse_omdb_title(FLOW_SHORT).as_candidate().short is True
+    assert parse_omdb_title(FLOW_FEATURE).as_candidate().short is False
+    # "Short" must be a genre of its own, not a word inside one
+    assert parse_omdb_title({**FLOW_FEATURE, "Genre": "Shorts Documentary"}).is_short is False
+
+
+def test_choices_are_remembered_by_letterboxd_uri_then_title_and_year() -> None:
+    seed = {**movie_seed("The Matrix", 1999), "source_uri": "https://boxd.it/29Wm"}
+    assert choice_keys(seed, "movies") == [
+        ("movies", "uri:https://boxd.it/29Wm"),
+        ("movies", "title:matrix|1999"),
+    ]
+    # a show (no year, no URI) by its name alone
+    assert choice_keys(show_seed("Shameless"), "shows") == [("shows", "title:shameless|")]

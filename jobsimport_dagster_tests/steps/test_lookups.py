@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from jobsimport_dagster.clients.omdb import Kind
+from jobsimport_dagster.db import cache
+from jobsimport_dagster.db.cache import CachedAnswer
 from jobsimport_dagster.errors import BudgetExhausted
-from jobsimport_dagster.steps.lookups import BudgetLease, CachedLookups
+from jobsimport_dagster.steps.lookups import BudgetLease, CachedLookups, omdb_id_key
 from jobsimport_dagster_tests.db.test_budget import calls_on
 
 DAY = date(2026, 11, 24)
@@ -136,3 +138,24 @@ def test_rows_asking_the_same_lookup_at_once_cost_one_call(engine: sa.Engine) ->
     assert lookups.omdb_calls == 1 and lookups.cache_hits == 5
     assert len(answers) == 6 and all(a == answers[0] for a in answers)
     assert calls_counted(engine) == 1
+
+
+def test_prepare_leases_one_omdb_call_per_row_and_none_for_imdbs_second_opinion(
+    engine: sa.Engine,
+) -> None:
+    # A row looked up by title (OMDb t= plus IMDb's search, which has no day budget), and a
+    # film whose IMDb ID the user chose before (OMDb i=, already cached) with its rewatch.
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    with engine.begin() as conn:
+        cached = CachedAnswer(found=True, response={"imdbID": "tt4772188"})
+        cache.put_answers(conn, {omdb_id_key("tt4772188"): cached}, now=now)
+    lookups = CachedLookups(engine, omdb=None, imdb=None, daily_budget=100, now=lambda: now)
+    max_2015 = {"title": "Max", "year": 2015, "imdb_id": None}
+    flow = {"title": "Flow", "year": 2024, "imdb_id": None}
+    lookups.prepare([(max_2015, None), (flow, "tt4772188"), (flow, "tt4772188")], Kind.MOVIE)
+    # only Max's t= is leased: Flow's chosen ID is answered from the cache
+    assert calls_counted(engine) == 1
+    assert lookups.omdb_by_id("tt4772188") == {"imdbID": "tt4772188"}
+    assert (lookups.omdb_calls, lookups.cache_hits) == (0, 1)
+    lookups.close()  # the call not made goes back to the day
+    assert calls_counted(engine) == 0

@@ -525,6 +525,7 @@ def test_run_validate_stores_each_csv_of_an_export_zip_with_its_own_lines(
         "line": "watched.csv:3",
         "error_code": "invalid_date",
         "error_message": "The date '2017-13-40' is not a real date in YYYY-MM-DD form.",
+        "candidates": "",  # only an ambiguous_match row lists candidates
     }
 
 

@@ -402,3 +402,18 @@ def test_a_chunked_body_is_cut_off_at_the_limit(console: Console, root: Path) ->
     )
     assert sent.status_code == 413
     assert list(root.rglob("*.csv")) == []
+
+
+def test_the_rows_table_shows_each_rows_match_verdict(console: Console, engine: sa.Engine) -> None:
+    key = "movies-20250101T000000-verdicts-00000000"
+    job_id = _import(engine, key, rows=[("Amélie", RowStatus.SUCCESS, None)])
+    verdict = {"verdict": "verified", "route": "omdb_title", "candidates": [], "why": "one fit"}
+    with engine.begin() as conn:
+        conn.execute(
+            import_rows.update()
+            .where(import_rows.c.job_id == job_id)
+            .values(normalized_payload={"title": "Amélie", "match_verdict": verdict})
+        )
+    page = console.get(f"/imports/{key}").text
+    assert "<th>Verdict</th>" in page and "<td>verified</td>" in page
+    assert console.get(f"/api/imports/{key}/rows").json()["rows"][0]["verdict"] == "verified"

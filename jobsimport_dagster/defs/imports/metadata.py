@@ -9,6 +9,7 @@ from jobsimport_dagster.db.jobs import ImportJob, RowCounts
 from jobsimport_dagster.db.rows import FailedRow
 from jobsimport_dagster.intake.folders import Rejection, shown_name
 from jobsimport_dagster.models import StepSummary
+from jobsimport_dagster.steps.enrich import MatchVerdict
 from jobsimport_dagster.steps.pipeline import Settled
 
 TAG_TYPE = "jobsimport/type"
@@ -22,6 +23,7 @@ CHECK_OUTPUT = f"{RESULTS_ASSET.to_python_identifier()}_{FAILED_ROWS_CHECK}"
 REJECTED_ASSET = dg.AssetKey("rejected_files")
 REJECTED_SHOWN = 200
 FAILED_ROWS_SHOWN = 200
+MATCH_VERDICTS = tuple(str(v) for v in MatchVerdict)
 
 
 def console_link(partition_key: str) -> dg.MetadataValue:
@@ -89,6 +91,8 @@ def _failed_table(failed: list[FailedRow]) -> dg.MetadataValue:
 def import_metadata(settled: Settled, *, finished_at: datetime) -> dict[str, dg.MetadataValue]:
     """What the UI shows per partition (SPEC §9): numbers first, then a summary and a table."""
     job, counts, failed = settled.job, settled.counts, settled.failed
+    verdicts = {name: settled.match_verdicts.get(name, 0) for name in MATCH_VERDICTS}
+    verdicts_text = ", ".join(f"{count} {name}" for name, count in verdicts.items())
     status = str(settled.verdict.status)
     failed_csv = str(settled.failed_csv) if settled.failed_csv else None
     done = counts.success + counts.failed
@@ -102,7 +106,8 @@ def import_metadata(settled: Settled, *, finished_at: datetime) -> dict[str, dg.
         f"| {counts.total} | {counts.success} | {counts.failed} | {counts.skipped} "
         f"| {counts.pending + counts.processing} |\n\n"
         f"Success rate {success_rate:.1%}, {duration:.1f} s, {ms_per_row:.1f} ms per row, "
-        f"{settled.omdb_calls} OMDb calls, {settled.cache_hits} cache hits."
+        f"{settled.omdb_calls} OMDb calls, {settled.cache_hits} cache hits.\n\n"
+        f"Match verdicts: {verdicts_text}."
     )
     metadata: dict[str, dg.MetadataValue] = {
         "status": dg.MetadataValue.text(status),
@@ -118,6 +123,8 @@ def import_metadata(settled: Settled, *, finished_at: datetime) -> dict[str, dg.
         "avg_ms_per_row": dg.MetadataValue.float(round(ms_per_row, 3)),
         "omdb_calls": dg.MetadataValue.int(settled.omdb_calls),
         "cache_hits": dg.MetadataValue.int(settled.cache_hits),
+        "omdb_extra_lookups": dg.MetadataValue.int(settled.omdb_extra_lookups),
+        **{f"verdict_{name}": dg.MetadataValue.int(count) for name, count in verdicts.items()},
         "summary": dg.MetadataValue.md(summary),
         "failed_rows_table": _failed_table(failed),
     }

@@ -315,6 +315,12 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
     assert metadata["failed_rows"].value == 2
     assert metadata["omdb_calls"].value >= 1
     assert metadata["console"] == dg.MetadataValue.url(f"/imports/{key}")
+    # Up is verified; the invalid and the unknown row have no verdict (SPEC §12)
+    verdicts = {k: v.value for k, v in metadata.items() if k.startswith("verdict_")}
+    assert verdicts == {
+        "verdict_given_id": 0, "verdict_remembered": 0, "verdict_verified": 1,
+        "verdict_ambiguous_match": 0,
+    }  # fmt: skip
     assert materialization.partition == key
     table = metadata["failed_rows_table"].value
     assert [(r.data["line"], r.data["code"]) for r in table.records] == [
@@ -330,7 +336,8 @@ def test_partition_metadata_and_failed_rows_csv(importer: Importer, tmp_path: Pa
     with failed_csv.open(encoding="utf-8", newline="") as handle:
         records = list(csv.reader(handle))
     assert records[0] == [
-        "Title", "Year", "Watched Date", "IMDb ID", "line", "error_code", "error_message"
+        "Title", "Year", "Watched Date", "IMDb ID", "line", "error_code", "error_message",
+        "candidates",
     ]  # fmt: skip
     # The formula-looking title is neutralised with a leading quote, kept as data.
     assert records[1][:6] == ['\'=HYPERLINK("x")', "2001", "2024-02-30", "", "3", "invalid_date"]

@@ -1,7 +1,7 @@
 """The import console: a search index over row titles, and the options of browser uploads.
 
 `row_titles` holds each row's title folded as the rows search compares it (lower case,
-accents dropped: `db.row_list.fold_text`), keyed by job, CSV and line, written by a statement
+accents dropped: `steps.normalize.fold_text`), keyed by job, CSV and line, written by a statement
 trigger when rows are inserted (and removed with them), so a search reads one narrow index
 instead of folding every row's payload per query (about 0.5 s on a 100,000-row import).
 Titles never change after a row is stored (later steps only add keys to
