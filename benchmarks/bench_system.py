@@ -193,11 +193,16 @@ class System:
         run = self.client.latest_runs(partition_keys=[partition_key]).get(partition_key)
         events = self.client.execute(LOGS, {"id": run.run_id})["logsForRun"]["events"]
         found = (
-            re.search(r'Finished execution of step "[\w.]*?(\w+)" in ([\d.]+)(ms|s)', message)
+            re.search(
+                r'Finished execution of step "[\w.]*?(\w+)" in (?:(\d+)m)?([\d.]+)(ms|s)', message
+            )
             for message in (event.get("message") or "" for event in events)
         )
-        return {
-            m.group(1): float(m.group(2)) / (1000 if m.group(3) == "ms" else 1) for m in found if m
+        return {  # Dagster writes "812ms", "4.1s" or "3m22s"
+            m.group(1): 60 * int(m.group(2) or 0)
+            + float(m.group(3)) / (1000 if m.group(4) == "ms" else 1)
+            for m in found
+            if m
         }
 
     def import_file(self, source: Path, name: str) -> dict[str, Any]:
