@@ -98,7 +98,11 @@ def upload_name(sent: str | None) -> tuple[str, str | None]:
     """
     sent = (sent or "").replace("\0", "")
     if not sent:
-        return "upload", "The file was sent without a name; send it under a name ending .csv."
+        return (
+            "upload",
+            "The file was sent without a name; send it under a name ending .csv (or .zip for"
+            " a whole export).",
+        )
     last = PurePosixPath(sent.replace("\\", "/")).name
     kept = last if last not in ("", ".", "..") else "upload"
     if kept != sent:

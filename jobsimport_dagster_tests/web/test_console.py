@@ -27,6 +27,7 @@ from jobsimport_dagster.db.tables import import_rows
 from jobsimport_dagster.intake.screen import screen_file
 from jobsimport_dagster.web.console import ConsoleConfig, as_flag, console_routes, upload_name
 from jobsimport_dagster_tests.e2e.conftest import free_port
+from jobsimport_dagster_tests.export_zips import letterboxd_zip
 
 MAX_BYTES = 200_000
 DIARY = "letterboxd/agosvenezia_diary_2024-06-01.csv"
@@ -417,3 +418,14 @@ def test_the_rows_table_shows_each_rows_match_verdict(console: Console, engine: 
     page = console.get(f"/imports/{key}").text
     assert "<th>Verdict</th>" in page and "<td>verified</td>" in page
     assert console.get(f"/api/imports/{key}/rows").json()["rows"][0]["verdict"] == "verified"
+
+
+def test_a_whole_export_zip_can_be_uploaded_and_the_page_offers_it(
+    console: Console, root: Path, sample_data: Path, tmp_path: Path
+) -> None:
+    content = letterboxd_zip(sample_data, tmp_path / "letterboxd-export.zip").read_bytes()
+    sent = console.upload("letterboxd-export.zip", content)
+    assert sent.status_code == 303, sent.text
+    assert (root / "movies" / "letterboxd-export.zip").read_bytes() == content
+    # The file picker lets the user choose the zip they downloaded.
+    assert 'accept=".csv,.zip,' in console.get("/upload").text
