@@ -122,7 +122,8 @@ def test_the_lease_goes_with_its_connection(engine: sa.Engine) -> None:
             {"c": viewings.INSERT_LEASE_CLASS},
         ).scalars()
         for pid in list(lease_pids):
-            conn.execute(sa.select(sa.func.pg_terminate_backend(pid)))
+            # With a timeout it waits until the backend is gone (not only signalled).
+            conn.execute(sa.select(sa.func.pg_terminate_backend(pid, 5000)))
         assert not viewings.is_inserting(conn, job_id)
     # Leaving the lease whose connection is gone is no error (the lock went with it).
     with engine.connect() as conn:
