@@ -259,16 +259,6 @@ def recent_events(conn: sa.Connection, job_id: uuid.UUID, *, limit: int = 5) -> 
     return [JobEvent(*row) for row in conn.execute(query)]
 
 
-def jobs_with_failed_rows(conn: sa.Connection) -> list[dict[str, Any]]:
-    """Partition keys and failed counts of imports that have failed rows, newest first."""
-    query = (
-        sa.select(import_jobs.c.partition_key, import_jobs.c.failed_rows)
-        .where(import_jobs.c.failed_rows > 0)
-        .order_by(import_jobs.c.created_at.desc())
-    )
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
 def jobs_with_row_code(conn: sa.Connection, code: str) -> list[ImportJob]:
     """Imports that have a failed row with this code (the budget schedule retries them)."""
     has_code = (
