@@ -165,13 +165,30 @@ def payloads_of(conn: sa.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, di
 
 
 def claim_for_insert(
-    conn: sa.Connection, job_id: uuid.UUID, ids: list[uuid.UUID]
+    conn: sa.Connection, job_id: uuid.UUID, ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
-    """Mark these rows `processing` before their POST; the payloads of the rows this call
-    really claimed, by id."""
+    """Mark these rows `processing` before their POST, under the import's lock (SPEC §6); the
+    payloads of the rows this call really claimed (still open), by id."""
+    return {r.id: r.normalized_payload for r in _claim(conn, job_id, ids, payloads=True)}
+
+
+def claim_enriched(
+    conn: sa.Connection, job_id: uuid.UUID, ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """`claim_for_insert` for rows enriched in this run, whose payloads the run holds: the
+    ids it really claimed. Their titles are not stored with them: a run that dies after the
+    POST leaves the row `processing`, and the next run enriches it again (from the cache)
+    and finds its record in the catalogue before any POST."""
+    return {r.id for r in _claim(conn, job_id, ids, payloads=False)}
+
+
+def _claim(
+    conn: sa.Connection, job_id: uuid.UUID, ids: Collection[uuid.UUID], *, payloads: bool
+) -> list[sa.Row[Any]]:
     if not ids:
-        return {}
+        return []
     lock_import(conn, job_id)
+    returned = [import_rows.c.id, *([import_rows.c.normalized_payload] if payloads else [])]
     statement = (
         sa.update(import_rows)
         .where(
@@ -180,28 +197,9 @@ def claim_for_insert(
             import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
         )
         .values(status=RowStatus.PROCESSING, updated_at=sa.func.now())
-        .returning(import_rows.c.id, import_rows.c.normalized_payload)
+        .returning(*returned)
     )
-    return {r.id: r.normalized_payload for r in conn.execute(statement)}
-
-
-def claim_enriched(conn: sa.Connection, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-    """Mark rows enriched in this run `processing` before their POST; the ids of the rows
-    still open, which it really claimed. Their titles are not stored with them: a run that
-    dies after the POST leaves the row `processing`, and the next run enriches it again
-    (from the cache) and finds its record in the catalogue before any POST."""
-    if not ids:
-        return set()
-    statement = (
-        sa.update(import_rows)
-        .where(
-            import_rows.c.id.in_(ids),
-            import_rows.c.status.in_([RowStatus.PENDING, RowStatus.PROCESSING]),
-        )
-        .values(status=RowStatus.PROCESSING, updated_at=sa.func.now())
-        .returning(import_rows.c.id)
-    )
-    return set(conn.execute(statement).scalars())
+    return list(conn.execute(statement))
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ class Insertion:
             claimed_at = time.monotonic()
             found = self._claim_viewings(conn, rows)
             going_on = {r.id for r in rows if found[r.id].verdict not in _NOT_GOING_ON}
-            claimed = claims.claim_enriched(conn, going_on)
+            claimed = claims.claim_enriched(conn, self._job_id, going_on)
         kept = [r for r in rows if r.id in claimed or r.id not in going_on]
         self._chunk_claims.update({r.id: (claimed_at, found[r.id]) for r in kept})
         return kept
@@ -292,7 +292,7 @@ class Insertion:
         with self._engine.connect() as conn:
             claim = self._claim_viewings(conn, [row])[row.id]
             going_on = claim.verdict not in _NOT_GOING_ON
-            if going_on and not claims.claim_enriched(conn, [row.id]):
+            if going_on and not claims.claim_enriched(conn, self._job_id, [row.id]):
                 conn.rollback()  # and give up the viewing claimed for it
                 return None
             conn.commit()
