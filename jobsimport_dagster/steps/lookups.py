@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -137,7 +138,8 @@ class BudgetLease:
 
 class CachedLookups:
     """Thread-safe. Call `prepare` for rows about to start, `flush` now and then, `close` at
-    the end."""
+    the end. `workers` threads run IMDb's searches beside the rows' OMDb calls (one per row
+    in flight is enough)."""
 
     def __init__(
         self,
@@ -147,9 +149,11 @@ class CachedLookups:
         imdb: ImdbClient,
         daily_budget: int,
         now: Callable[[], datetime],
+        workers: int,
         lease_size: int = 32,
     ) -> None:
         self._engine = engine
+        self._ahead = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="imdb")
         self._omdb = omdb
         self._imdb = imdb
         self._now = now
@@ -186,7 +190,9 @@ class CachedLookups:
                 cache.put_answers(conn, unsaved, now=self._now())
 
     def close(self) -> None:
-        """Flush, and give back the leased calls this run did not make."""
+        """Let the searches under way end, flush, and give back the leased calls this run
+        did not make."""
+        self._ahead.shutdown(wait=True, cancel_futures=True)
         self.flush()
         self._budget.close()
 
@@ -208,7 +214,18 @@ class CachedLookups:
 
         return self._omdb_answer(omdb_search_key(query, year, kind), fetch)
 
-    def imdb_search(self, query: str) -> Mapping[str, Any] | None:
+    def start_imdb_search(self, query: str) -> Callable[[], Mapping[str, Any] | None]:
+        """The search runs on one of the run's `workers` threads for second opinions, unless
+        this run already has its answer."""
+        key = imdb_search_key(query)
+        with self._lock:
+            known = key in self._known
+        if known:
+            answer = self._imdb_search(query)
+            return lambda: answer
+        return self._ahead.submit(self._imdb_search, query).result
+
+    def _imdb_search(self, query: str) -> Mapping[str, Any] | None:
         def fetch() -> dict[str, Any] | None:
             candidates = self._imdb.search(query=query)
             self._count("imdb_calls")

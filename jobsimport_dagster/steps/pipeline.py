@@ -217,6 +217,7 @@ def enrich_and_insert(
         imdb=upstreams.imdb,
         daily_budget=upstreams.daily_budget,
         now=upstreams.now,
+        workers=concurrency,
     )
     enrichment = Enrichment(engine, import_type=job.type, lookups=lookups)
     insertion = Insertion(

@@ -1,7 +1,7 @@
 """Enrichment on real OMDb and IMDb answers: parsing quirks, acceptance, the provider chain."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -422,9 +422,13 @@ class FakeLookups:
         fixture = self.search.get(normalize_title(query), TOO_MANY_RESULTS)
         return self._answer(("s", query, year, str(kind)), fixture)
 
-    def imdb_search(self, query: str) -> Mapping[str, Any] | None:
-        answer = self._answer(("imdb", query), self.imdb.get(normalize_title(query)))
-        return None if answer is None else as_cached_search(answer)
+    def start_imdb_search(self, query: str) -> Callable[[], Mapping[str, Any] | None]:
+        # Answered when the chain asks for it, so `calls` keeps the order the chain reads in.
+        def answer() -> Mapping[str, Any] | None:
+            found = self._answer(("imdb", query), self.imdb.get(normalize_title(query)))
+            return None if found is None else as_cached_search(found)
+
+        return answer
 
 
 def movie_seed(title: str, year: int | None = None, imdb_id: str | None = None) -> dict[str, Any]:

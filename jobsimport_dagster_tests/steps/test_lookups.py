@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from jobsimport_dagster.clients.imdb import ImdbCandidate
 from jobsimport_dagster.clients.omdb import Kind
 from jobsimport_dagster.db import cache
 from jobsimport_dagster.db.cache import CachedAnswer
 from jobsimport_dagster.errors import BudgetExhausted
+from jobsimport_dagster.steps.enrich import enrich_seed
 from jobsimport_dagster.steps.lookups import BudgetLease, CachedLookups, omdb_id_key
 from jobsimport_dagster_tests.db.test_budget import calls_on
 
@@ -120,6 +122,7 @@ def test_rows_asking_the_same_lookup_at_once_cost_one_call(engine: sa.Engine) ->
         imdb=None,
         daily_budget=100,
         now=lambda: datetime(2026, 11, 24, tzinfo=UTC),
+        workers=1,
     )
     answers: list[object] = []
     start = threading.Barrier(6)
@@ -149,7 +152,9 @@ def test_prepare_leases_one_omdb_call_per_row_and_none_for_imdbs_second_opinion(
     with engine.begin() as conn:
         cached = CachedAnswer(found=True, response={"imdbID": "tt4772188"})
         cache.put_answers(conn, {omdb_id_key("tt4772188"): cached}, now=now)
-    lookups = CachedLookups(engine, omdb=None, imdb=None, daily_budget=100, now=lambda: now)
+    lookups = CachedLookups(
+        engine, omdb=None, imdb=None, daily_budget=100, now=lambda: now, workers=1
+    )
     max_2015 = {"title": "Max", "year": 2015, "imdb_id": None}
     flow = {"title": "Flow", "year": 2024, "imdb_id": None}
     lookups.prepare([(max_2015, None), (flow, "tt4772188"), (flow, "tt4772188")], Kind.MOVIE)
@@ -159,3 +164,34 @@ def test_prepare_leases_one_omdb_call_per_row_and_none_for_imdbs_second_opinion(
     assert (lookups.omdb_calls, lookups.cache_hits) == (0, 1)
     lookups.close()  # the call not made goes back to the day
     assert calls_counted(engine) == 0
+
+
+class MeetingUpstreams:
+    """OMDb and IMDb fakes that each answer only once the other has been asked: the lookups
+    meet only if they are in flight at the same time (else `BrokenBarrierError`)."""
+
+    def __init__(self) -> None:
+        self._both_asked = threading.Barrier(2, timeout=5)
+
+    def by_title(self, *, title: str, year: int | None, kind: str) -> dict[str, str]:
+        self._both_asked.wait()
+        return {"Title": title, "Year": str(year), "imdbID": "tt0000002", "Type": kind}
+
+    def search(self, *, query: str) -> list[ImdbCandidate]:
+        self._both_asked.wait()
+        return [ImdbCandidate(id="tt0000002", title=query, year=2009, kind="movie")]
+
+
+def test_a_rows_imdb_search_is_in_flight_beside_its_omdb_lookup(engine: sa.Engine) -> None:
+    # The second opinion needs nothing from OMDb's answer: a row waits one round trip, not two.
+    upstreams = MeetingUpstreams()
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    lookups = CachedLookups(
+        engine, omdb=upstreams, imdb=upstreams, daily_budget=100, now=lambda: now, workers=1
+    )
+    seed = {"title": "Up", "year": 2009, "imdb_id": None}
+    result = enrich_seed(seed, kind=Kind.MOVIE, lookups=lookups)
+    lookups.close()
+    assert result.match is not None and result.match.imdb_id == "tt0000002"
+    assert result.verdict is not None and result.verdict["verdict"] == "verified"
+    assert (lookups.omdb_calls, lookups.imdb_calls) == (1, 1)
