@@ -36,7 +36,7 @@ from jobsimport_dagster.steps.export import run_export
 from jobsimport_dagster.steps.finish import Verdict, count_retryable_failed, judge
 from jobsimport_dagster.steps.insert import Insertion
 from jobsimport_dagster.steps.lookups import CachedLookups
-from jobsimport_dagster.steps.pool import Later, Next, long_lived_objects_frozen, run_rows
+from jobsimport_dagster.steps.pool import Later, Next, run_rows
 from jobsimport_dagster.steps.progress import Progress
 from jobsimport_dagster.steps.validate import run_validate
 
@@ -155,27 +155,26 @@ def import_rows(
         taken = claims.take_rows(conn, job.id, dry_run=dry_run, skip_duplicates=skip)
     report(f"took {taken} rows (dry_run={dry_run}, skip_duplicates={skip})")
     read_catalogue = functools.cache(_catalogue_reader(upstreams.catalogue, job.type))
-    with long_lived_objects_frozen():
-        with engine.begin() as conn:
-            dedupe = run_dedupe(
-                conn,
-                job_id=job.id,
-                import_type=job.type,
-                source=job.source,
-                skip_duplicates=skip,
-                read_catalogue=read_catalogue,
-            )
-        report(f"dedupe: skipped {dedupe.counts}")
-        enrich, insert = enrich_and_insert(
-            engine,
-            job=job,
-            upstreams=upstreams,
-            dry_run=dry_run,
+    with engine.begin() as conn:
+        dedupe = run_dedupe(
+            conn,
+            job_id=job.id,
+            import_type=job.type,
+            source=job.source,
             skip_duplicates=skip,
             read_catalogue=read_catalogue,
-            concurrency=concurrency,
-            report=report,
         )
+    report(f"dedupe: skipped {dedupe.counts}")
+    enrich, insert = enrich_and_insert(
+        engine,
+        job=job,
+        upstreams=upstreams,
+        dry_run=dry_run,
+        skip_duplicates=skip,
+        read_catalogue=read_catalogue,
+        concurrency=concurrency,
+        report=report,
+    )
     return finish(
         engine,
         partition_key=partition_key,

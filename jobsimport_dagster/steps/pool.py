@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import heapq
 import itertools
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, TypeVar
@@ -29,21 +27,6 @@ class Later(Enum):
 
 
 LATER = Later.LATER
-
-
-@contextmanager
-def long_lived_objects_frozen() -> Iterator[None]:
-    """Leave the objects alive when a step starts out of the collections made during it.
-
-    A run worker's heap is mostly long-lived (Dagster, the definitions, the modules): without
-    this, each full collection rescans all of it and stalls every thread for 50-100 ms while
-    rows are in flight. They are handed back to the collector when the step ends.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _chunks(rows: Sequence[Ref], size: int) -> Iterator[list[Ref]]:

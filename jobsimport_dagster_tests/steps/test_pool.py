@@ -1,6 +1,5 @@
 """Rows in flight: every row worked once, claims ahead of need, stops that lose nothing."""
 
-import gc
 import threading
 import time
 import uuid
@@ -8,7 +7,7 @@ import uuid
 import pytest
 
 from jobsimport_dagster.db.claims import ClaimedRow, RowUpdate
-from jobsimport_dagster.steps.pool import LATER, Later, Next, long_lived_objects_frozen, run_rows
+from jobsimport_dagster.steps.pool import LATER, Later, Next, run_rows
 from jobsimport_dagster.steps.progress import Progress
 
 
@@ -145,16 +144,6 @@ def test_a_failing_claim_is_raised() -> None:
             progress=progress(10),
             take_chunk=claim,
         )
-
-
-def test_objects_alive_when_a_step_starts_are_left_out_of_its_collections() -> None:
-    long_lived = [{"a": "module-level state"}]
-    with long_lived_objects_frozen():
-        assert not any(obj is long_lived for obj in gc.get_objects())
-        created_during = [{"b": "a row"}]
-        assert any(obj is created_during for obj in gc.get_objects())
-    assert gc.get_freeze_count() == 0
-    assert any(obj is long_lived for obj in gc.get_objects())
 
 
 def test_a_row_that_must_wait_is_handed_out_later_without_holding_a_worker() -> None:
