@@ -7,6 +7,7 @@ a time, so a row costs upstream calls and almost no database round trips of its 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -83,6 +84,11 @@ class BudgetLease:
                 else:
                     self._lease(day, self._size)
             self._left -= 1
+
+    def spent(self, day: date) -> bool:
+        """True once this run has found the day's budget spent."""
+        with self._ready:
+            return self._spent_day == day
 
     def reserve(self, day: date, calls: int) -> None:
         """Lease ahead so that `calls` calls on `day` are in hand (no wait if a lease is under
@@ -216,13 +222,16 @@ class CachedLookups:
 
     def start_imdb_search(self, query: str) -> Callable[[], Mapping[str, Any] | None]:
         """The search runs on one of the run's `workers` threads for second opinions, unless
-        this run already has its answer."""
+        this run already has its answer, or OMDb's day budget is spent: then the row's OMDb
+        lookup will most likely fail, and the search is made only if the chain asks for it."""
         key = imdb_search_key(query)
         with self._lock:
             known = key in self._known
         if known:
             answer = self._imdb_search(query)
             return lambda: answer
+        if self._budget.spent(self._now().date()):
+            return functools.partial(self._imdb_search, query)
         return self._ahead.submit(self._imdb_search, query).result
 
     def _imdb_search(self, query: str) -> Mapping[str, Any] | None:

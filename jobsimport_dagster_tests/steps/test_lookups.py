@@ -195,3 +195,33 @@ def test_a_rows_imdb_search_is_in_flight_beside_its_omdb_lookup(engine: sa.Engin
     assert result.match is not None and result.match.imdb_id == "tt0000002"
     assert result.verdict is not None and result.verdict["verdict"] == "verified"
     assert (lookups.omdb_calls, lookups.imdb_calls) == (1, 1)
+
+
+class CountingImdb:
+    def __init__(self) -> None:
+        self.searches = 0
+
+    def search(self, *, query: str) -> list[ImdbCandidate]:
+        self.searches += 1
+        return []
+
+
+def test_no_second_opinion_is_sought_once_the_omdb_budget_is_spent(engine: sa.Engine) -> None:
+    # The row fails `budget_exhausted` before OMDb is asked: an IMDb search beside it would be
+    # a call for nothing, made by every row left in the file.
+    imdb = CountingImdb()
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    lookups = CachedLookups(
+        engine, omdb=SlowOmdb(), imdb=imdb, daily_budget=1, now=lambda: now, workers=1
+    )
+    first = enrich_seed({"title": "Up", "year": 2009, "imdb_id": None}, kind=Kind.MOVIE,
+                        lookups=lookups)  # fmt: skip
+    assert first.match is not None and imdb.searches == 1
+    with pytest.raises(BudgetExhausted):
+        enrich_seed({"title": "Heat", "year": 1995, "imdb_id": None}, kind=Kind.MOVIE,
+                    lookups=lookups)  # fmt: skip
+    with pytest.raises(BudgetExhausted):
+        enrich_seed({"title": "Ran", "year": 1985, "imdb_id": None}, kind=Kind.MOVIE,
+                    lookups=lookups)  # fmt: skip
+    lookups.close()
+    assert imdb.searches == 2  # Heat's went out before the budget was found spent; Ran's not
