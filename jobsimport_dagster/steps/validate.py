@@ -22,7 +22,7 @@ from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.models import RowOutcome, StepSummary, shown_line
 from jobsimport_dagster.sources.base import VERDICT_COLUMNS, Adapter, FileScoped
 from jobsimport_dagster.sources.exports import Export, locate, member_label
-from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys
+from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys, fold_text
 from jobsimport_dagster.steps.read import CHUNK_ROWS, RecordChunk, read_chunks
 
 MAX_TITLE_CHARS = 300
@@ -421,6 +421,47 @@ def _check_export(
         ) from error
 
 
+def _text(value: object) -> str | None:
+    """A payload field as `row_list._text` reads it: spaces trimmed (SQL btrim), blank as None."""
+    if value is None or value is pd.NA:
+        return None
+    return str(value).strip(" ") or None
+
+
+def _season_title(show: object, season: object) -> str | None:
+    """`<show> Season <n>`, or whichever of the two there is (SQL concat_ws)."""
+    return " Season ".join(t for t in (_text(show), _text(season)) if t is not None) or None
+
+
+def search_titles(
+    cells: pd.DataFrame, seeds: pd.DataFrame, positions: Sequence[int], import_type: str
+) -> list[str]:
+    """Each row's title folded as search compares it, for `row_titles`: the Python twin of
+    `db.row_list.title_expression` (a test keeps them equal). A valid row (its seed at
+    `positions`) is titled from its seed, the others from the file's own columns."""
+    count = len(cells)
+
+    def column(name: str) -> Sequence[object]:
+        return cells[name].tolist() if name in cells else [None] * count
+
+    from_file = [
+        _text(title) or _text(name)
+        for title, name in zip(column("Title"), column("Name"), strict=True)
+    ]
+    if import_type == "shows":
+        from_seed = list(map(_season_title, seeds["show"], seeds["season"]))
+        from_file = [
+            _season_title(show, season) or title
+            for show, season, title in zip(column("Show"), column("Season"), from_file, strict=True)
+        ]
+    else:
+        from_seed = list(map(_text, seeds["title"]))
+    titles = from_file
+    for position, title in zip(positions, from_seed, strict=True):
+        titles[position] = title or titles[position]
+    return [fold_text(title or "") for title in titles]
+
+
 def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
     """The chunk's rows as written: `pending` with seed and dedupe key, or `failed` (`skipped`
     for `not_a_show`) with a code.
@@ -457,6 +498,7 @@ def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
         dedupe_keys=keys,
         error_codes=[None if o is None else o.code for o in outcomes],
         error_messages=[None if o is None else o.message for o in outcomes],
+        titles=search_titles(checked.cells, seeds, valid_positions, import_type),
     )
 
 

@@ -17,7 +17,8 @@ from jobsimport_dagster.db.rows import (
     json_text,
     rows_by_status,
 )
-from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.db.tables import import_rows, row_titles
+from jobsimport_dagster.steps.normalize import fold_text
 
 
 def new_job(conn: sa.Connection) -> uuid.UUID:
@@ -46,6 +47,7 @@ def batch(*rows: tuple[int, dict, dict | None, str | None]) -> RowBatch:
         dedupe_keys=[None if r[2] is None else f"{r[2]['title'].lower()}|d" for r in rows],
         error_codes=[r[3] for r in rows],
         error_messages=[f"{r[3]} at line {r[0]}" if r[3] else None for r in rows],
+        titles=[fold_text((r[2] or r[1]).get("title", r[1].get("Title", ""))) for r in rows],
     )
 
 
@@ -54,6 +56,11 @@ def stored(conn: sa.Connection, job_id: uuid.UUID) -> list[tuple]:
         (r.row_number, r.raw_payload, r.normalized_payload, r.dedupe_key, r.status, r.error_code)
         for r in rows_by_status(conn, job_id, list(RowStatus))
     ]
+
+
+def titles(conn: sa.Connection, job_id: uuid.UUID) -> dict[int, str]:
+    query = sa.select(row_titles.c.row_number, row_titles.c.title)
+    return dict(conn.execute(query.where(row_titles.c.job_id == job_id)).all())
 
 
 def test_insert_rows_copies_every_value_faithfully(engine: sa.Engine) -> None:
@@ -82,6 +89,15 @@ def test_insert_rows_copies_every_value_faithfully(engine: sa.Engine) -> None:
         (2, raw, {"title": "Up"}, "up|d", "pending", None),
         (3, {"Title": ""}, None, None, "failed", "invalid_title"),
     ]
+
+
+def test_titles_are_copied_faithfully(engine: sa.Engine) -> None:
+    # a title is the file's own text: COPY's special characters, and NUL as in the payloads
+    title = 'back\\slash\ttab\nnew\r"quoted" \\N a\x00b'
+    with engine.begin() as conn:
+        job_id = new_job(conn)
+        insert_rows(conn, job_id, [batch((2, {"Title": title}, None, RowCode.INVALID_DATE))])
+        assert titles(conn, job_id) == {2: fold_text(title).replace("\x00", "\ufffd")}
 
 
 def test_a_nul_in_a_cell_is_stored_as_a_replacement_character(engine: sa.Engine) -> None:
@@ -117,6 +133,8 @@ def test_insert_rows_again_adds_only_missing_lines_and_resets_nothing(engine: sa
         (2, "success", "m-1", 1),
         (4, "pending", None, 0),
     ]
+    with engine.connect() as conn:
+        assert titles(conn, job_id) == {2: "up", 4: "heat"}
 
 
 class Broken(Exception):
@@ -134,6 +152,7 @@ def test_a_failing_chunk_stops_the_copy_and_writes_nothing(engine: sa.Engine) ->
         insert_rows(conn, job_id, batches())
     with engine.begin() as conn:
         assert stored(conn, job_id) == []
+        assert titles(conn, job_id) == {}
 
 
 def test_failed_rows_and_rows_by_status_read_in_file_order(engine: sa.Engine) -> None:
