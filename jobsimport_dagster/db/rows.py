@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -201,15 +201,12 @@ def _titles_text(job_id: str, batch: RowBatch) -> str:
 
 
 class _CopySource:
-    """A file-like reader for COPY, fed by a thread that prepares the batches ahead.
+    """The batches as COPY text, a batch's rows with its titles, prepared ahead by a thread.
 
-    While the server parses one batch (psycopg2 releases the GIL as it sends), the thread
-    validates and formats the next, so Python and Postgres work at the same time; the queue
-    holds two batches at most, so memory stays flat. Use it as a context manager: leaving
-    stops the thread even when the COPY failed half-way.
-
-    The thread also formats the rows' titles, kept for a second COPY into `row_titles` once
-    the rows are in (`titles`): a few MB for a large file.
+    While the server takes one batch (psycopg2 releases the GIL as it sends, and as it waits
+    for the COPY to end), the thread validates and formats the next, so Python and Postgres
+    work at the same time; the queue holds two batches at most, so memory stays flat. Use it
+    as a context manager: leaving stops the thread even when a COPY failed half-way.
     """
 
     _DONE = object()
@@ -217,8 +214,6 @@ class _CopySource:
     def __init__(self, job_id: uuid.UUID, batches: Iterable[RowBatch]) -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
         self._stop = threading.Event()
-        self._error: BaseException | None = None
-        self._titles: list[str] = []
         self._thread = threading.Thread(
             target=self._produce, args=(str(job_id), iter(batches)), name="copy-rows"
         )
@@ -233,9 +228,6 @@ class _CopySource:
             with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
         self._thread.join()
-        if exc is not None and self._error is not None:
-            # psycopg2 reports a failed read() as QueryCanceled: raise what really happened
-            raise self._error
 
     def _produce(self, job_id: str, batches: Iterator[RowBatch]) -> None:
         id_prefix, written = _id_prefix(), 0
@@ -244,37 +236,35 @@ class _CopySource:
                 if self._stop.is_set():
                     break
                 if len(batch):
-                    self._queue.put(_copy_text(id_prefix, written, job_id, batch))
-                    self._titles.append(_titles_text(job_id, batch))
+                    rows = _copy_text(id_prefix, written, job_id, batch)
+                    self._queue.put((rows, _titles_text(job_id, batch)))
                     written += len(batch)
-        except BaseException as error:  # raised again by `read`, in the COPY's thread
+        except BaseException as error:  # raised again by `__iter__`, in the COPY's thread
             self._queue.put(error)
         finally:
             if isinstance(batches, Generator):
                 batches.close()  # closes the file it streams from
         self._queue.put(self._DONE)
 
-    def read(self, size: int = -1) -> str:
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            self._error = item
-            raise item
-        return "" if item is self._DONE else item
-
-    def titles(self) -> _Chunks:
-        """The titles of every row read, as COPY text; call once `read` has returned ''."""
-        return _Chunks(self._titles)
+    def __iter__(self) -> Iterator[tuple[_Text, _Text]]:
+        """(rows, titles) of each batch as COPY readers, in file order."""
+        while (item := self._queue.get()) is not self._DONE:
+            if isinstance(item, BaseException):
+                raise item
+            rows, titles = cast(tuple[str, str], item)
+            yield _Text(rows), _Text(titles)
 
 
-class _Chunks:
-    """A file-like reader for COPY over text formatted already, a chunk per read: joined into
-    one `io.StringIO` (4 bytes a character inside), a large file's titles took 50 MB more."""
+class _Text:
+    """A file-like reader for COPY over text formatted already, all of it in one read: an
+    `io.StringIO` would copy it (4 bytes a character inside)."""
 
-    def __init__(self, chunks: Iterable[str]) -> None:
-        self._chunks = iter(chunks)
+    def __init__(self, text: str) -> None:
+        self._text = text
 
     def read(self, size: int = -1) -> str:
-        return next(self._chunks, "")
+        text, self._text = self._text, ""
+        return text
 
 
 def _lock_job(conn: sa.Connection, job_id: uuid.UUID) -> bool:
@@ -289,22 +279,30 @@ def _lock_job(conn: sa.Connection, job_id: uuid.UUID) -> bool:
 
 
 def insert_rows(conn: sa.Connection, job_id: uuid.UUID, batches: Iterable[RowBatch]) -> int:
-    """Write rows in bulk, streamed through one COPY, and their titles into `row_titles`
-    (the console's search index) by a second; returns how many rows were added.
+    """Write rows in bulk, a COPY a batch, and their titles into `row_titles` (the console's
+    search index) by a COPY after each; returns how many rows were added.
 
     A job without rows gets them by COPY straight into `import_rows`. A job with rows (the
     step re-run) copies into a temp table and adds only the lines it lacks (INSERT … ON
     CONFLICT DO NOTHING), so a row is never duplicated or reset; its titles go the same way.
-    The job row stays locked until the caller's transaction ends, so two writers never race.
+    The job row stays locked until the caller's transaction ends, so two writers never race,
+    and the transaction keeps the write whole: a file that fails half-way leaves no rows.
     Titles are written here, folded in Python, rather than by a trigger: the trigger's SQL
     (payload fields, fold, join, ON CONFLICT) cost three times this COPY (migration 0006).
+
+    A COPY a batch, not one for the file: Postgres checks each row's foreign key to its job
+    when the statement ends, about half a second for a 10 MiB file, which one COPY did only
+    after the last row, while Python had nothing left to do; and no batch's titles wait in
+    memory for the rows' COPY to end.
     """
     columns = ", ".join(_COLUMNS)
     with _CopySource(job_id, batches) as source, conn.connection.cursor() as cursor:
         if _lock_job(conn, job_id):
-            cursor.copy_expert(f"COPY {import_rows.fullname} ({columns}) FROM STDIN", source)
-            added = cursor.rowcount
-            cursor.copy_expert(f"COPY {row_titles.fullname} FROM STDIN", source.titles())
+            added = 0
+            for rows, titles in source:
+                cursor.copy_expert(f"COPY {import_rows.fullname} ({columns}) FROM STDIN", rows)
+                added += cursor.rowcount
+                cursor.copy_expert(f"COPY {row_titles.fullname} FROM STDIN", titles)
             return added
         cursor.execute(
             f"DROP TABLE IF EXISTS {_STAGE}, {_TITLES_STAGE}; "
@@ -312,14 +310,15 @@ def insert_rows(conn: sa.Connection, job_id: uuid.UUID, batches: Iterable[RowBat
             f"SELECT {columns} FROM {import_rows.fullname} WITH NO DATA; "
             f"CREATE TEMP TABLE {_TITLES_STAGE} AS SELECT * FROM {row_titles.fullname} WITH NO DATA"
         )
-        cursor.copy_expert(f"COPY {_STAGE} ({columns}) FROM STDIN", source)
+        for rows, titles in source:
+            cursor.copy_expert(f"COPY {_STAGE} ({columns}) FROM STDIN", rows)
+            cursor.copy_expert(f"COPY {_TITLES_STAGE} FROM STDIN", titles)
         cursor.execute(
             f"INSERT INTO {import_rows.fullname} ({columns}) SELECT {columns} FROM {_STAGE} "
             "ON CONFLICT (job_id, source_file, row_number) DO NOTHING"
         )
         added = cursor.rowcount
         # The lines stored before have their titles already: only the new lines' go in.
-        cursor.copy_expert(f"COPY {_TITLES_STAGE} FROM STDIN", source.titles())
         cursor.execute(
             f"INSERT INTO {row_titles.fullname} SELECT * FROM {_TITLES_STAGE} "
             "ON CONFLICT (job_id, source_file, row_number) DO NOTHING"
