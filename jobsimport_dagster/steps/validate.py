@@ -18,13 +18,7 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.codes import RowCode, RowStatus, status_for
 from jobsimport_dagster.db import jobs
-from jobsimport_dagster.db.rows import (
-    RowBatch,
-    insert_rows,
-    json_lines,
-    json_text,
-    text_json_lines,
-)
+from jobsimport_dagster.db.rows import RowBatch, insert_rows, json_lines, json_text
 from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.models import RowOutcome, StepSummary, shown_line
 from jobsimport_dagster.sources.base import VERDICT_COLUMNS, Adapter, FileScoped
@@ -495,7 +489,7 @@ def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
     # seed and key too, so a run that does not skip duplicates can take it.
     valid = [p not in settled or settled[p].code == RowCode.DUPLICATE_IN_FILE for p in range(count)]
     seeds = build_seeds(checked.mapped[valid], import_type)
-    raw = text_json_lines(checked.cells)
+    raw = json_lines(checked.cells)
     width = len(records.header)
     for position, cells in enumerate(records.records):
         if len(cells) != width:

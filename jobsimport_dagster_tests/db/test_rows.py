@@ -4,6 +4,7 @@ import json
 import threading
 import uuid
 
+import pandas as pd
 import psycopg2.errors
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from jobsimport_dagster.db.rows import (
     RowBatch,
     failed_rows,
     insert_rows,
+    json_lines,
     json_text,
     rows_by_status,
 )
@@ -186,8 +188,31 @@ def test_json_text_is_compact_and_keeps_unicode() -> None:
     assert json.loads(text) == {"Title": "Amélie", "n": 1}
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # the kinds payloads hold: text (quotes, backslash, NUL, a % in a name), None, bool, Int64
+        pd.DataFrame(
+            {
+                "Na%me": ['q"\\', "Amélie\x00", "\t"],
+                "tags": [None, "x", None],
+                "rewatch": [True, False, True],
+                "year": pd.array([1999, None, 2024], dtype="Int64"),
+            }
+        ),
+        # anything else goes to pandas whole
+        pd.DataFrame({"rating": [1.5, None], "title": ["Up", None]}),
+        pd.DataFrame({"n": [1, None], "title": ["Up", 2]}, dtype=object),
+    ],
+)
+def test_json_lines_writes_what_pandas_to_json_writes(frame: pd.DataFrame) -> None:
+    text = frame.to_json(orient="records", lines=True, force_ascii=False)
+    expected = text.replace("\\u0000", "\\ufffd").removesuffix("\n").split("\n")
+    assert [json.loads(line) for line in json_lines(frame)] == [json.loads(e) for e in expected]
+
+
 def test_a_copy_the_server_refuses_stops_the_preparing_thread(engine: sa.Engine) -> None:
-    # the same line twice breaks the (job_id, row_number) key inside one COPY
+    # the same line in every batch breaks the (job_id, row_number) key at the second COPY
     twice = (2, {"Title": "Up"}, {"title": "Up"}, None)
     threads_before = threading.active_count()
     with engine.begin() as conn:
