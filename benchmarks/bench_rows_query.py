@@ -25,6 +25,7 @@ from jobsimport_dagster.db.embedded import start_embedded_postgres
 from jobsimport_dagster.db.jobs import NewImportJob, create_job
 from jobsimport_dagster.db.migrate import upgrade_to_head
 from jobsimport_dagster.db.row_list import RowQuery, list_rows
+from jobsimport_dagster.steps.normalize import fold_text
 
 # bench_validate's title words (this folder is on the path of a script run from it), and some
 # that only fold with the Unicode steps.
@@ -51,9 +52,10 @@ QUERIES = {
 
 
 def store_rows(conn: sa.Connection, job_id: uuid.UUID, rows: int, seed: int) -> None:
-    """`rows` rows of a Letterboxd diary import, written with one COPY."""
+    """`rows` rows of a Letterboxd diary import, written with one COPY, and their titles folded
+    for search with another, as `db.rows.insert_rows` writes them."""
     rng = random.Random(seed)
-    out = io.StringIO()
+    out, titles = io.StringIO(), io.StringIO()
     for line in range(2, rows + 2):
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
         year = str(rng.randint(1930, 2024))
@@ -85,13 +87,16 @@ def store_rows(conn: sa.Connection, job_id: uuid.UUID, rows: int, seed: int) -> 
             str(line) if status == "success" else "\\N",
         ]
         out.write("\t".join(f.replace("\\", "\\\\") if f != "\\N" else f for f in fields) + "\n")
+        titles.write(f"{job_id}\t\t{line}\t{fold_text(title)}\n")
     out.seek(0)
+    titles.seek(0)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     cursor.copy_expert(
         "COPY jobsimport.import_rows (job_id, row_number, raw_payload, normalized_payload, "
         "dedupe_key, status, error_code, error_message, target_record_id) FROM STDIN",
         out,
     )
+    cursor.copy_expert("COPY jobsimport.row_titles FROM STDIN", titles)
 
 
 def new_import(conn: sa.Connection, key: str) -> uuid.UUID:

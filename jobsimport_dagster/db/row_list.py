@@ -23,8 +23,7 @@ from jobsimport_dagster.steps.normalize import (
 def folded(expression: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     """The SQL twin of `fold_text`, step for step: search ignores case and accents on any
     PostgreSQL 13+ with a UTF-8 database and no extension (`unaccent` is not in the embedded
-    server). Migration 0004 stores it as `jobsimport.fold_text`, which folds each row's title
-    into `row_titles` once, when the row is stored."""
+    server). Titles in `row_titles` are folded once, in Python, when their rows are stored."""
     decomposed = sa.func.normalize(expression, sa.literal_column("NFD"))
     result: sa.ColumnElement[str] = sa.func.translate(
         sa.func.lower(sa.func.regexp_replace(decomposed, COMBINING_MARKS, "", "g")),
@@ -50,7 +49,7 @@ def title_expression(import_type: str) -> sa.ColumnElement[str]:
     """The row's title as the user knows it: from the normalized payload of a valid row
     (shows: `<show> Season <n>`, as posted), else from the file's own title column.
 
-    Migration 0004 writes the same expression into the trigger that fills `row_titles`.
+    `steps.validate.search_titles` is its Python twin, which fills `row_titles`.
     """
     seed, raw = import_rows.c.normalized_payload, import_rows.c.raw_payload
     from_file = [_text(raw, "Title"), _text(raw, "Name")]

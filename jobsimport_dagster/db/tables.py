@@ -90,8 +90,9 @@ import_rows = sa.Table(
 )
 
 # Each row's title as the rows search compares it (`row_list.fold_text`), by job and line,
-# kept by the triggers `import_rows_titles` and `import_rows_titles_gone` (migration 0004):
-# read, never written. Its primary key includes `title`, for index-only scans.
+# written with the rows by `rows.insert_rows` (migration 0006) and deleted with them by the
+# trigger `import_rows_titles_gone` (0004). Its primary key includes `title`, for index-only
+# scans.
 row_titles = sa.Table(
     "row_titles",
     metadata,

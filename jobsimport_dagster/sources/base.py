@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 IMDB_ID_COLUMN = "IMDb ID"
@@ -95,10 +96,16 @@ def clean_header(header: Sequence[str]) -> list[str]:
 
 
 def text_column(cells: pd.DataFrame, name: str) -> pd.Series:
-    """A source column unguarded and stripped; blank when the file has no such column."""
+    """A source column unguarded and stripped; blank when the file has no such column.
+
+    Cells are always text (`cells_frame`), so `str.strip` is mapped straight over them into
+    an array: half the time of `.str.strip()`, which calls a Python lambda per cell.
+    """
     if name not in cells.columns:
         return pd.Series("", index=cells.index, dtype=object)
-    return unguard(cells[name]).str.strip()
+    column = unguard(cells[name]).to_numpy()
+    stripped = np.fromiter(map(str.strip, column), dtype=object, count=len(column))
+    return pd.Series(stripped, index=cells.index, copy=False)
 
 
 def unguard(column: pd.Series) -> pd.Series:
@@ -107,7 +114,7 @@ def unguard(column: pd.Series) -> pd.Series:
     A bare leading `'` is data (the film `'71`), so only the guard pattern is removed.
     """
     # Guards are rare: one scan of the joined column is far cheaper than a per-cell test.
-    if "\n'" not in "\n".join(("", *column)):
+    if "\n'" not in "\n".join(["", *column.tolist()]):
         return column
     guarded = column.str.match(_GUARD)
     return column.where(~guarded, column.str.slice(1))

@@ -1,5 +1,6 @@
 """Validation: a pandera schema over chunks of mapped rows; each failure is its line's outcome."""
 
+import re
 import time
 import uuid
 import zipfile
@@ -22,7 +23,7 @@ from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.models import RowOutcome, StepSummary, shown_line
 from jobsimport_dagster.sources.base import VERDICT_COLUMNS, Adapter, FileScoped
 from jobsimport_dagster.sources.exports import Export, locate, member_label
-from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys
+from jobsimport_dagster.steps.normalize import build_seeds, dedupe_keys, fold_text
 from jobsimport_dagster.steps.read import CHUNK_ROWS, RecordChunk, read_chunks
 
 MAX_TITLE_CHARS = 300
@@ -32,6 +33,7 @@ FUTURE_YEARS = 5  # films are listed a few years before their release
 _SHOWN_VALUE_CHARS = 60
 # C0 and C1 control characters except TAB, which Netflix titles contain (SOURCES.md).
 _CONTROL = r"[\x00-\x08\x0a-\x1f\x7f-\x9f]"
+_CONTROL_PATTERN = re.compile(_CONTROL)
 _MALFORMED = "malformed"  # the frame's one non-text column: the row's width is wrong
 # The field a failed verdict of an adapter is about, to place it among the row's problems.
 _VERDICT_FIELDS = {
@@ -59,6 +61,14 @@ class Rule:
 
 def _iso_dates(column: pd.Series) -> pd.Series:
     return pd.to_datetime(column, format="%Y-%m-%d", errors="coerce")
+
+
+def _without_control(column: pd.Series) -> pd.Series:
+    """No control character in the cell. One search of the chunk's titles joined settles
+    the usual chunk that has none; only a chunk that has one is searched cell by cell."""
+    if _CONTROL_PATTERN.search("".join(column.tolist())) is None:
+        return pd.Series(True, index=column.index)
+    return ~column.str.contains(_CONTROL, regex=True)
 
 
 def _dates_within(low: date, high: date) -> Callable[[pd.Series], pd.Series]:
@@ -101,7 +111,7 @@ def rules_for(import_type: str, today: date) -> tuple[Rule, ...]:
             "title_control",
             RowCode.INVALID_TITLE,
             "title",
-            lambda s: ~s.str.contains(_CONTROL, regex=True),
+            _without_control,
             "The title {value} contains control characters.",
         ),
         Rule(
@@ -170,8 +180,11 @@ def schema_for(import_type: str, today: date) -> pa.DataFrameSchema:
         checks.setdefault(rule.column, []).append(check)
     return pa.DataFrameSchema(
         {
-            # object, not str: pandera would test every cell's type, and the frame is ours.
-            column: pa.Column(bool if column == _MALFORMED else object, column_checks)
+            # object, not str: pandera would test every cell's type, and the frame is ours;
+            # nullable for the same reason: the frame never holds NA, so skip the NA scan.
+            column: pa.Column(
+                bool if column == _MALFORMED else object, column_checks, nullable=True
+            )
             for column, column_checks in checks.items()
         }
     )
@@ -255,7 +268,8 @@ def find_problems(
         | {_MALFORMED: [len(cells) != width for cells in chunk.records]}
     )
     try:
-        schema.validate(frame, lazy=True)
+        # inplace: the frame is this call's own, so pandera need not copy it (nor each column).
+        schema.validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     else:
@@ -421,6 +435,47 @@ def _check_export(
         ) from error
 
 
+def _text(value: object) -> str | None:
+    """A payload field as `row_list._text` reads it: spaces trimmed (SQL btrim), blank as None."""
+    if value is None or value is pd.NA:
+        return None
+    return str(value).strip(" ") or None
+
+
+def _season_title(show: object, season: object) -> str | None:
+    """`<show> Season <n>`, or whichever of the two there is (SQL concat_ws)."""
+    return " Season ".join(t for t in (_text(show), _text(season)) if t is not None) or None
+
+
+def search_titles(
+    cells: pd.DataFrame, seeds: pd.DataFrame, positions: Sequence[int], import_type: str
+) -> list[str]:
+    """Each row's title folded as search compares it, for `row_titles`: the Python twin of
+    `db.row_list.title_expression` (a test keeps them equal). A valid row (its seed at
+    `positions`) is titled from its seed, the others from the file's own columns."""
+    count = len(cells)
+
+    def column(name: str) -> Sequence[object]:
+        return cells[name].tolist() if name in cells else [None] * count
+
+    from_file = [
+        _text(title) or _text(name)
+        for title, name in zip(column("Title"), column("Name"), strict=True)
+    ]
+    if import_type == "shows":
+        from_seed = list(map(_season_title, seeds["show"], seeds["season"]))
+        from_file = [
+            _season_title(show, season) or title
+            for show, season, title in zip(column("Show"), column("Season"), from_file, strict=True)
+        ]
+    else:
+        from_seed = list(map(_text, seeds["title"]))
+    titles = from_file
+    for position, title in zip(positions, from_seed, strict=True):
+        titles[position] = title or titles[position]
+    return [fold_text(title or "") for title in titles]
+
+
 def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
     """The chunk's rows as written: `pending` with seed and dedupe key, or `failed` (`skipped`
     for `not_a_show`) with a code.
@@ -457,6 +512,7 @@ def row_batch(checked: CheckedChunk, import_type: str) -> RowBatch:
         dedupe_keys=keys,
         error_codes=[None if o is None else o.code for o in outcomes],
         error_messages=[None if o is None else o.message for o in outcomes],
+        titles=search_titles(checked.cells, seeds, valid_positions, import_type),
     )
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from jobsimport_dagster.cli import main
 from jobsimport_dagster.codes import RowStatus
 from jobsimport_dagster.db import jobs
-from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster_tests.stored_rows import store_row
 
 KEY = "movies-20250101T000000-diary-0a1b2c3d"
 
@@ -49,7 +49,7 @@ def imported(engine: sa.Engine) -> None:
             ),
         ]  # fmt: skip
         for row in values:
-            conn.execute(import_rows.insert().values(job_id=job.id, **row))
+            store_row(conn, job.id, **row)
 
 
 def rows(database_url: str, tmp_path: Path, *args: str) -> tuple[int, str]:

@@ -47,7 +47,7 @@ def test_upgrade_twice_is_a_no_op(engine: sa.Engine) -> None:
         version = conn.execute(
             sa.text("select version_num from jobsimport.alembic_version")
         ).scalar()
-    assert version == "0005"
+    assert version == "0006"
 
 
 def test_row_number_is_unique_per_job_and_file(engine: sa.Engine) -> None:

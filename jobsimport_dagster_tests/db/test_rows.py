@@ -4,6 +4,7 @@ import json
 import threading
 import uuid
 
+import pandas as pd
 import psycopg2.errors
 import pytest
 import sqlalchemy as sa
@@ -14,10 +15,12 @@ from jobsimport_dagster.db.rows import (
     RowBatch,
     failed_rows,
     insert_rows,
+    json_lines,
     json_text,
     rows_by_status,
 )
-from jobsimport_dagster.db.tables import import_rows
+from jobsimport_dagster.db.tables import import_rows, row_titles
+from jobsimport_dagster.steps.normalize import fold_text
 
 
 def new_job(conn: sa.Connection) -> uuid.UUID:
@@ -46,6 +49,7 @@ def batch(*rows: tuple[int, dict, dict | None, str | None]) -> RowBatch:
         dedupe_keys=[None if r[2] is None else f"{r[2]['title'].lower()}|d" for r in rows],
         error_codes=[r[3] for r in rows],
         error_messages=[f"{r[3]} at line {r[0]}" if r[3] else None for r in rows],
+        titles=[fold_text((r[2] or r[1]).get("title", r[1].get("Title", ""))) for r in rows],
     )
 
 
@@ -54,6 +58,11 @@ def stored(conn: sa.Connection, job_id: uuid.UUID) -> list[tuple]:
         (r.row_number, r.raw_payload, r.normalized_payload, r.dedupe_key, r.status, r.error_code)
         for r in rows_by_status(conn, job_id, list(RowStatus))
     ]
+
+
+def titles(conn: sa.Connection, job_id: uuid.UUID) -> dict[int, str]:
+    query = sa.select(row_titles.c.row_number, row_titles.c.title)
+    return dict(conn.execute(query.where(row_titles.c.job_id == job_id)).all())
 
 
 def test_insert_rows_copies_every_value_faithfully(engine: sa.Engine) -> None:
@@ -82,6 +91,15 @@ def test_insert_rows_copies_every_value_faithfully(engine: sa.Engine) -> None:
         (2, raw, {"title": "Up"}, "up|d", "pending", None),
         (3, {"Title": ""}, None, None, "failed", "invalid_title"),
     ]
+
+
+def test_titles_are_copied_faithfully(engine: sa.Engine) -> None:
+    # a title is the file's own text: COPY's special characters, and NUL as in the payloads
+    title = 'back\\slash\ttab\nnew\r"quoted" \\N a\x00b'
+    with engine.begin() as conn:
+        job_id = new_job(conn)
+        insert_rows(conn, job_id, [batch((2, {"Title": title}, None, RowCode.INVALID_DATE))])
+        assert titles(conn, job_id) == {2: fold_text(title).replace("\x00", "\ufffd")}
 
 
 def test_a_nul_in_a_cell_is_stored_as_a_replacement_character(engine: sa.Engine) -> None:
@@ -117,6 +135,8 @@ def test_insert_rows_again_adds_only_missing_lines_and_resets_nothing(engine: sa
         (2, "success", "m-1", 1),
         (4, "pending", None, 0),
     ]
+    with engine.connect() as conn:
+        assert titles(conn, job_id) == {2: "up", 4: "heat"}
 
 
 class Broken(Exception):
@@ -134,6 +154,7 @@ def test_a_failing_chunk_stops_the_copy_and_writes_nothing(engine: sa.Engine) ->
         insert_rows(conn, job_id, batches())
     with engine.begin() as conn:
         assert stored(conn, job_id) == []
+        assert titles(conn, job_id) == {}
 
 
 def test_failed_rows_and_rows_by_status_read_in_file_order(engine: sa.Engine) -> None:
@@ -167,8 +188,31 @@ def test_json_text_is_compact_and_keeps_unicode() -> None:
     assert json.loads(text) == {"Title": "Amélie", "n": 1}
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # the kinds payloads hold: text (quotes, backslash, NUL, a % in a name), None, bool, Int64
+        pd.DataFrame(
+            {
+                "Na%me": ['q"\\', "Amélie\x00", "\t"],
+                "tags": [None, "x", None],
+                "rewatch": [True, False, True],
+                "year": pd.array([1999, None, 2024], dtype="Int64"),
+            }
+        ),
+        # anything else goes to pandas whole
+        pd.DataFrame({"rating": [1.5, None], "title": ["Up", None]}),
+        pd.DataFrame({"n": [1, None], "title": ["Up", 2]}, dtype=object),
+    ],
+)
+def test_json_lines_writes_what_pandas_to_json_writes(frame: pd.DataFrame) -> None:
+    text = frame.to_json(orient="records", lines=True, force_ascii=False)
+    expected = text.replace("\\u0000", "\\ufffd").removesuffix("\n").split("\n")
+    assert [json.loads(line) for line in json_lines(frame)] == [json.loads(e) for e in expected]
+
+
 def test_a_copy_the_server_refuses_stops_the_preparing_thread(engine: sa.Engine) -> None:
-    # the same line twice breaks the (job_id, row_number) key inside one COPY
+    # the same line in every batch breaks the (job_id, row_number) key at the second COPY
     twice = (2, {"Title": "Up"}, {"title": "Up"}, None)
     threads_before = threading.active_count()
     with engine.begin() as conn:

@@ -1,6 +1,9 @@
 """Normalization: dedupe keys (SPEC §7) and the payload seed later steps read."""
 
 import json
+import re
+import sys
+import unicodedata
 
 import pandas as pd
 import pytest
@@ -31,6 +34,16 @@ from jobsimport_dagster.steps.normalize import (
 )
 def test_normalize_title(title: str, normalized: str) -> None:
     assert normalize_title(title) == normalized
+
+
+def test_normalize_title_collapses_every_unicode_whitespace_as_a_regex_would() -> None:
+    # Dedupe keys made before `split()` replaced `re.sub(r"\s+", " ", …).strip()` stay equal.
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c))]
+    assert spaces == [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    for space in spaces:
+        title = unicodedata.normalize("NFKC", f"{space}Past{space}{space}Lives{space}")
+        expected = re.sub(r"\s+", " ", title).strip().casefold()
+        assert normalize_title(f"{space}Past{space}{space}Lives{space}") == expected
 
 
 def test_dedupe_keys_join_title_and_date_or_show_and_season() -> None:

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from jobsimport_dagster.codes import RowCode, RowStatus
 from jobsimport_dagster.db.jobs import NewImportJob, create_job, get_job
+from jobsimport_dagster.db.row_list import RowQuery, list_rows
 from jobsimport_dagster.db.rows import failed_rows, rows_by_status
+from jobsimport_dagster.db.tables import row_titles
 from jobsimport_dagster.errors import FileRejected
 from jobsimport_dagster.models import RowOutcome
 from jobsimport_dagster.sources.base import Adapter
@@ -19,6 +21,7 @@ from jobsimport_dagster.sources.letterboxd import DIARY
 from jobsimport_dagster.sources.netflix import NETFLIX
 from jobsimport_dagster.sources.template import MOVIES_TEMPLATE, SHOWS_TEMPLATE
 from jobsimport_dagster.steps.export import run_export
+from jobsimport_dagster.steps.normalize import fold_text
 from jobsimport_dagster.steps.validate import check_file, run_validate
 from jobsimport_dagster_tests.export_zips import LETTERBOXD_FOLDER, letterboxd_zip, write_zip
 
@@ -415,6 +418,64 @@ def test_run_validate_stores_show_seeds_and_chunks_with_no_valid_row(
         (4, "pending", {"show": "The Bear", "season": 3, "viewing_date": "2024-06-27",
                         "year": None, "imdb_id": None}, "the bear|s3"),
     ]  # fmt: skip
+
+
+def listed_and_stored_titles(
+    engine: sa.Engine, job_id: uuid.UUID, import_type: str
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Each line's title as the listing shows it (SQL `title_expression`) folded in Python, and
+    as the validate step stored it in `row_titles` for search."""
+    with engine.connect() as conn:
+        page = list_rows(conn, job_id=job_id, import_type=import_type, query=RowQuery(limit=1000))
+        query = sa.select(row_titles.c.row_number, row_titles.c.title)
+        stored = dict(conn.execute(query.where(row_titles.c.job_id == job_id)).all())
+    return {int(r.line): fold_text(r.title or "") for r in page.rows}, stored
+
+
+def test_titles_of_rows_a_rerun_adds_are_stored_for_search(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "shows.csv"
+    path.write_text(f"{SHOWS}\nSeverance,2,2025-01-01,tt11280740\n", encoding="utf-8")
+    with engine.begin() as conn:
+        job_id = new_job(conn, source="template", import_type="shows")
+        run_validate(conn, job_id=job_id, path=path, adapter=SHOWS_TEMPLATE, today=TODAY)
+    # the step re-run on a longer file: through the staging table, only new lines' titles
+    path.write_text(
+        f"{SHOWS}\nSeverance,2,2025-01-01,tt11280740\n"
+        "Ørnen,x,2024-12-02,\n"  # failed: titled from the file's own columns
+        "  Borgen\t,1,2024-12-03,\n",
+        encoding="utf-8",
+    )
+    with engine.begin() as conn:
+        summary = run_validate(conn, job_id=job_id, path=path, adapter=SHOWS_TEMPLATE, today=TODAY)
+    assert summary.extra["rows_added"] == 2
+    listed, stored = listed_and_stored_titles(engine, job_id, "shows")
+    assert stored == listed == {
+        2: "severance season 2", 3: "ornen season x", 4: "borgen season 1",
+    }  # fmt: skip
+    with engine.connect() as conn:
+        found = list_rows(conn, job_id=job_id, import_type="shows", query=RowQuery(search="ØRNEN"))
+    assert [r.line for r in found.rows] == [3]
+
+
+def test_stored_titles_are_the_listings_titles_folded(engine: sa.Engine, tmp_path: Path) -> None:
+    # the Python titles twin the SQL `title_expression`: seeds, blank and ragged rows, accents
+    path = tmp_path / "diary.csv"
+    path.write_text(
+        "Date,Name,Year,Letterboxd URI,Watched Date\n"
+        "2024-01-01,Amélie,2001,https://boxd.it/a,2024-01-01\n"
+        "2024-01-02,  ,2001,https://boxd.it/b,2024-01-02\n"  # blank title: failed
+        "2024-01-03,Straße ,19xx,https://boxd.it/c,2024-01-03\n"  # bad year: from the file
+        "2024-01-04,Cœur,2001\n"  # ragged
+        "2024-01-05,Heat,1995,https://boxd.it/e,2024-01-05,extra\n",  # ragged, a cell more
+        encoding="utf-8",
+    )
+    with engine.begin() as conn:
+        job_id = new_job(conn)
+        run_validate(conn, job_id=job_id, path=path, adapter=DIARY, today=TODAY)
+    listed, stored = listed_and_stored_titles(engine, job_id, "movies")
+    assert stored == listed == {2: "amelie", 3: "", 4: "strasse", 5: "coeur", 6: "heat"}
 
 
 # Every day 12 or less: this file's dates cannot tell day from month.

@@ -28,6 +28,7 @@ from jobsimport_dagster.intake.screen import screen_file
 from jobsimport_dagster.web.console import ConsoleConfig, as_flag, console_routes, upload_name
 from jobsimport_dagster_tests.e2e.conftest import free_port
 from jobsimport_dagster_tests.export_zips import letterboxd_zip
+from jobsimport_dagster_tests.stored_rows import store_row
 
 MAX_BYTES = 200_000
 DIARY = "letterboxd/agosvenezia_diary_2024-06-01.csv"
@@ -118,15 +119,14 @@ def _import(
     with engine.begin() as conn:
         job = jobs.create_job(conn, new)
         for line, (title, status, code) in enumerate(rows, start=2):
-            conn.execute(
-                import_rows.insert().values(
-                    job_id=job.id,
-                    row_number=line,
-                    raw_payload={"Title": title, "Year": "2001", "Watched Date": "2024-05-01"},
-                    status=status,
-                    error_code=code,
-                    error_message=f"{code} on line {line}." if code else None,
-                )
+            store_row(
+                conn,
+                job.id,
+                row_number=line,
+                raw_payload={"Title": title, "Year": "2001", "Watched Date": "2024-05-01"},
+                status=status,
+                error_code=code,
+                error_message=f"{code} on line {line}." if code else None,
             )
         jobs.refresh_counters(conn, job.id)
     return job.id

@@ -2,7 +2,8 @@
 
 `row_titles` holds each row's title folded as the rows search compares it (lower case,
 accents dropped: `steps.normalize.fold_text`), keyed by job, CSV and line, written by a statement
-trigger when rows are inserted (and removed with them), so a search reads one narrow index
+trigger when rows are inserted (superseded by 0006: the validate step writes them, the trigger
+cost more than the rows' COPY) and removed with them, so a search reads one narrow index
 instead of folding every row's payload per query (about 0.5 s on a 100,000-row import).
 Titles never change after a row is stored (later steps only add keys to
 `normalized_payload`), so inserts and deletes are all the triggers follow. No foreign keys:
