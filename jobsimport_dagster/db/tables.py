@@ -85,7 +85,10 @@ import_rows = sa.Table(
     ),
     sa.Index("import_rows_job_id_status", "job_id", "status"),
     sa.Index(
-        "import_rows_job_id_error_code", "job_id", "error_code", postgresql_include=["row_number"]
+        "import_rows_job_id_error_code",
+        "job_id",
+        "error_code",
+        postgresql_include=["source_file", "row_number"],
     ),
 )
 
